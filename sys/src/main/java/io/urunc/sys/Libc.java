@@ -1,0 +1,287 @@
+package io.urunc.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The few libc calls the runtime needs, bound with the FFM API (no JNI, no native library to ship).
+ * Every call throws {@link SysException} naming the call and errno on failure.
+ * Namespace calls ({@link #setns}, {@link #unshare}) act on the calling OS thread: call them from a
+ * dedicated platform thread, never from a virtual thread.
+ */
+public final class Libc {
+    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_NOCTTY = 0400,
+            O_NONBLOCK = 04000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000, O_PATH = 010000000;
+    public static final int CLONE_NEWNS = 0x00020000, CLONE_NEWNET = 0x40000000;
+    public static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32,
+            MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19;
+    public static final int MNT_DETACH = 2;
+    public static final int PR_SET_CHILD_SUBREAPER = 36, PR_SET_PDEATHSIG = 1;
+    public static final int SIGKILL = 9, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19;
+
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434;
+    private static final int P_PIDFD = 3, WEXITED = 4;
+    private static final int CLD_KILLED = 2, CLD_DUMPED = 3;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    private static final MethodHandle OPEN = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    private static final MethodHandle MOUNT = bind("mount",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), -1);
+    private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
+    private static final MethodHandle SETNS = bind("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle UNSHARE = bind("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle PRCTL = bind("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), 1);
+    private static final MethodHandle KILL = bind("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle DUP2 = bind("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle MKFIFO = bind("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
+    private static final MethodHandle SYSCALL4 = bind("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
+    private static final MethodHandle WAITID = bind("waitid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    private static final MethodHandle GETPID = bindPlain("getpid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETUID = bindPlain("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle STRERROR = bindPlain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    private Libc() {}
+
+    private static MethodHandle bind(String name, FunctionDescriptor fd, int firstVariadic) {
+        Linker.Option capture = Linker.Option.captureCallState("errno");
+        Linker.Option[] options = firstVariadic < 0
+                ? new Linker.Option[] {capture}
+                : new Linker.Option[] {capture, Linker.Option.firstVariadicArg(firstVariadic)};
+        return LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), fd, options);
+    }
+
+    private static MethodHandle bindPlain(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), fd);
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static MemorySegment str(Arena arena, String s) {
+        return s == null ? MemorySegment.NULL : arena.allocateFrom(s);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+
+    public static int open(String path, int flags, int mode) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int fd = (int) OPEN.invokeExact(st, str(a, path), flags, mode);
+            if (fd < 0) throw new SysException("open " + path, errno(st));
+            return fd;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void close(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            int ignored = (int) CLOSE.invokeExact(a.allocate(CAPTURE), fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** ioctl with a pointer argument; returns the call's non-negative result. */
+    public static int ioctl(int fd, long request, MemorySegment arg) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) IOCTL.invokeExact(st, fd, request, arg);
+            if (r < 0) throw new SysException("ioctl 0x" + Long.toHexString(request), errno(st));
+            return r;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void mount(String source, String target, String fstype, long flags, String data)
+            throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) MOUNT.invokeExact(st, str(a, source), str(a, target), str(a, fstype), flags, str(a, data));
+            if (r < 0) throw new SysException("mount " + fstype + " " + source + " on " + target, errno(st));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void umount2(String target, int flags) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) UMOUNT2.invokeExact(st, str(a, target), flags);
+            if (r < 0) throw new SysException("umount " + target, errno(st));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Moves the calling OS thread into the namespace behind {@code fd}. */
+    public static void setns(int fd, int nstype) throws SysException {
+        intCall(SETNS, "setns", fd, nstype);
+    }
+
+    public static void unshare(int flags) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) UNSHARE.invokeExact(st, flags);
+            if (r < 0) throw new SysException("unshare", errno(st));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void prctl(int option, long arg) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) PRCTL.invokeExact(st, option, arg);
+            if (r < 0) throw new SysException("prctl " + option, errno(st));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static void kill(int pid, int signal) throws SysException {
+        intCall(KILL, "kill " + pid, pid, signal);
+    }
+
+    public static void dup2(int oldFd, int newFd) throws SysException {
+        intCall(DUP2, "dup2", oldFd, newFd);
+    }
+
+    public static void mkfifo(String path, int mode) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) MKFIFO.invokeExact(st, str(a, path), mode);
+            if (r < 0) throw new SysException("mkfifo " + path, errno(st));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A pidfd for {@code pid}: lets us wait for and signal a process we did not fork, without pid reuse races. */
+    public static int pidfdOpen(int pid) throws SysException {
+        return (int) syscall("pidfd_open " + pid, SYS_PIDFD_OPEN, pid, 0, 0, 0);
+    }
+
+    public static void pidfdSendSignal(int pidfd, int signal) throws SysException {
+        syscall("pidfd_send_signal", SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0);
+    }
+
+    /**
+     * Blocks until the process behind {@code pidfd} exits and reaps it (it must be our child, or an orphan
+     * reparented to us as subreaper). Returns the exit code, or 128+signal for a killed process.
+     */
+    public static int waitPidfd(int pidfd) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment info = a.allocate(128);
+            while (true) {
+                int r = (int) WAITID.invokeExact(st, P_PIDFD, pidfd, info, WEXITED);
+                if (r == 0) break;
+                int err = errno(st);
+                if (err != Errno.EINTR) throw new SysException("waitid", err);
+            }
+            int code = info.get(JAVA_INT, 8);
+            int status = info.get(JAVA_INT, 24);
+            return (code == CLD_KILLED || code == CLD_DUMPED) ? 128 + status : status;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int geteuid() {
+        try {
+            return (int) GETUID.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static String strerror(int errno) {
+        try {
+            MemorySegment p = (MemorySegment) STRERROR.invokeExact(errno);
+            return p.reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            return "errno " + errno;
+        }
+    }
+
+    private static void intCall(MethodHandle h, String what, int x, int y) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) h.invokeExact(st, x, y);
+            if (r < 0) throw new SysException(what, errno(st));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long syscall(String what, long nr, long a1, long a2, long a3, long a4) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            long r = (long) SYSCALL4.invokeExact(st, nr, a1, a2, a3, a4);
+            if (r < 0) throw new SysException(what, errno(st));
+            return r;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Allocation helper for callers building structs (ifreq and the like). */
+    public static MemorySegment zeroed(Arena arena, long size) {
+        return arena.allocate(size, 8).fill((byte) 0);
+    }
+
+}
