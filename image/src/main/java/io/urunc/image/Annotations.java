@@ -14,6 +14,8 @@ public final class Annotations {
     public static final String BLOCK = PREFIX + "block";
     public static final String BLOCK_MOUNT_POINT = PREFIX + "blkMntPoint";
     public static final String MOUNT_ROOTFS = PREFIX + "mountRootfs";
+    /** The name bima's documentation uses for unikernelVersion; read as an alias. */
+    public static final String VERSION_ALIAS = PREFIX + "version";
     /** urunc 0.5's name for what 0.7 calls mountRootfs. */
     public static final String USE_DM_BLOCK = PREFIX + "useDMBlock";
 

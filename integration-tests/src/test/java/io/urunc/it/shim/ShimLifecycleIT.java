@@ -1,0 +1,210 @@
+package io.urunc.it.shim;
+
+import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Exec;
+import io.urunc.it.support.Guests;
+import io.urunc.it.support.Mounts;
+import io.urunc.it.support.Processes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Unikernels through a real containerd, the real shim binary, and real QEMU (TCG): what `ctr` users see.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ShimLifecycleIT {
+    private static final String RUNTIME = "io.containerd.urunc.v2";
+    private Containerd containerd;
+
+    @BeforeAll
+    void startContainerd() throws Exception {
+        containerd = Containerd.start();
+        Guests.importInto(containerd, "default", "tiny", "hello");
+    }
+
+    @AfterAll
+    void stopContainerd() {
+        if (containerd != null) containerd.close();
+    }
+
+    private Exec.Result run(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("run", "--runtime", RUNTIME));
+        cmd.addAll(List.of(args));
+        return containerd.ctr(Duration.ofMinutes(2), cmd.toArray(String[]::new));
+    }
+
+    private String diagnostics() {
+        return "\n--- shim logs\n" + containerd.shimLogs() + "\n--- containerd\n" + containerd.log();
+    }
+
+    @Test
+    void guestOutputAndExitCodeReachCtr() {
+        Exec.Result ok = run("--rm", Guests.TINY, "tiny-ok", "exit=0");
+        assertEquals(0, ok.exit(), ok + diagnostics());
+        assertTrue(ok.stdout().contains("TINY: booted"), ok.toString());
+        assertTrue(ok.stdout().contains("exit=0"), ok.toString());
+
+        Exec.Result three = run("--rm", Guests.TINY, "tiny-three", "exit=3");
+        assertEquals(3, three.exit(), three + diagnostics());
+        assertTrue(three.stdout().contains("TINY: cmdline="), three.toString());
+    }
+
+    @Test
+    void linuxGuestBootsPrintsAndReportsItsExitCode() throws Exception {
+        // Two Linux boots at once: both under TCG, in one shim daemon.
+        CompletableFuture<Exec.Result> hello = CompletableFuture.supplyAsync(() -> run("--rm", Guests.HELLO, "linux-hello"));
+        CompletableFuture<Exec.Result> fail = CompletableFuture.supplyAsync(
+                () -> run("--rm", Guests.HELLO, "linux-fail", "/init", "/bin/sh", "-c", "exit 5"));
+        Exec.Result h = hello.get(3, TimeUnit.MINUTES);
+        assertEquals(0, h.exit(), h + diagnostics());
+        assertTrue(h.stdout().contains("URUNC-HELLO-OK"), h.toString());
+        Exec.Result f = fail.get(3, TimeUnit.MINUTES);
+        assertEquals(5, f.exit(), f + diagnostics());
+    }
+
+    @Test
+    void longRunningGuestCanBePausedResumedAndKilled() throws Exception {
+        Process term = startRun("tiny-term");
+        Process kill = startRun("tiny-kill");
+        awaitStatus("tiny-term", "RUNNING");
+        awaitStatus("tiny-kill", "RUNNING");
+        assertEquals(1, daemons().size(), "one shim daemon serves both tasks: " + daemons());
+
+        containerd.ctr("task", "pause", "tiny-term").ok();
+        assertEquals("PAUSED", status("tiny-term"));
+        containerd.ctr("task", "resume", "tiny-term").ok();
+        assertEquals("RUNNING", status("tiny-term"));
+
+        containerd.ctr("task", "kill", "-s", "SIGKILL", "tiny-kill").ok();
+        assertTrue(kill.waitFor(30, TimeUnit.SECONDS), "ctr run returns after SIGKILL");
+        assertEquals(137, kill.exitValue(), "128+SIGKILL" + diagnostics());
+
+        // The tiny guest ignores the ACPI power button: after the grace period the VMM is killed.
+        containerd.ctr("task", "kill", "-s", "SIGTERM", "tiny-term").ok();
+        assertTrue(term.waitFor(30, TimeUnit.SECONDS), "ctr run returns after SIGTERM + grace");
+        assertEquals(137, term.exitValue(), "escalated to SIGKILL" + diagnostics());
+        assertNothingLeftFor("tiny-term");
+        assertNothingLeftFor("tiny-kill");
+    }
+
+    @Test
+    void deleteLeavesNothingBehind() throws Exception {
+        containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "tiny-del", "run").ok();
+        awaitStatus("tiny-del", "RUNNING");
+        Path bundle = containerd.dir().resolve("state/io.containerd.runtime.v2.task/default/tiny-del");
+        assertFalse(Mounts.under(bundle).isEmpty(), "rootfs mounted while running");
+        assertFalse(qemusOf().isEmpty(), "a QEMU runs for the task");
+        Exec.Result refused = containerd.ctr("task", "delete", "tiny-del");
+        assertNotEquals(0, refused.exit(), "a running task is not deleted");
+        containerd.ctr("task", "kill", "-s", "SIGKILL", "tiny-del").ok();
+        awaitStatus("tiny-del", "STOPPED");
+        containerd.ctr("task", "delete", "tiny-del").ok();
+        containerd.ctr("container", "delete", "tiny-del").ok();
+        assertNothingLeftFor("tiny-del");
+    }
+
+    @Test
+    void badAnnotationsFailCreateNamingTheProblem() throws Exception {
+        assertCreateFails("bad-hv", "com.urunc.unikernel.hypervisor=vmware", "vmware");
+        assertCreateFails("bad-type", "com.urunc.unikernel.unikernelType=plan9", "plan9");
+        assertCreateFails("bad-bin", "com.urunc.unikernel.binary=/no/such/kernel", "/no/such/kernel");
+        assertCreateFails("bad-escape", "com.urunc.unikernel.binary=../../../../../../etc/passwd", "climbs above");
+    }
+
+    @Test
+    void anOrdinaryContainerIsRecognisedAsNotAUnikernel() throws Exception {
+        Path rootfs = Files.createTempDirectory(containerd.dir(), "plain");
+        Files.createDirectories(rootfs.resolve("bin"));
+        Exec.Result r = containerd.ctr("run", "--rm", "--runtime", RUNTIME, "--rootfs", rootfs.toString(),
+                "plain", "/bin/true");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.stderr().contains("not a unikernel"), r.toString());
+        assertNothingLeftFor("plain");
+    }
+
+    private void assertCreateFails(String id, String annotation, String expectedInError) throws Exception {
+        Exec.Result r = run("--rm", "--annotation", annotation, Guests.TINY, id, "exit=0");
+        assertNotEquals(0, r.exit(), r.toString());
+        assertTrue(r.stderr().contains(expectedInError), "error names the problem: " + r);
+        containerd.ctr("container", "delete", id);
+        assertNothingLeftFor(id);
+    }
+
+    private Process startRun(String id) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("ctr", "--address", containerd.socket().toString(), "run", "--rm",
+                "--runtime", RUNTIME, Guests.TINY, id, "run"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(containerd.dir().resolve(id + ".out").toFile());
+        pb.environment().putAll(containerd.env());
+        return pb.start();
+    }
+
+    private String status(String id) {
+        Exec.Result r = containerd.ctr("task", "ls");
+        return r.stdout().lines().map(l -> l.trim().split("\\s+")).filter(f -> f[0].equals(id))
+                .map(f -> f[f.length - 1]).findFirst().orElse("ABSENT");
+    }
+
+    private void awaitStatus(String id, String expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!status(id).equals(expected)) {
+            if (System.nanoTime() > deadline) fail(id + " never became " + expected + ": " + status(id) + diagnostics());
+            Thread.sleep(100);
+        }
+    }
+
+    private List<ProcessHandle> daemons() {
+        return Processes.matching("io.urunc.shim.Main").stream()
+                .filter(p -> Processes.cmdline(p.pid()).contains(containerd.socket().toString()))
+                .filter(p -> Processes.cmdline(p.pid()).contains(" daemon"))
+                .toList();
+    }
+
+    private List<ProcessHandle> qemusOf() {
+        return Processes.matching("qemu-system").stream()
+                .filter(p -> Processes.cmdline(p.pid()).contains(containerd.uruncStateDir().toString())).toList();
+    }
+
+    /** No VMM, mount, task record or run directory remains for the task. */
+    private void assertNothingLeftFor(String id) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            List<String> left = leftovers(id);
+            if (left.isEmpty()) return;
+            if (System.nanoTime() > deadline) fail("left behind for " + id + ": " + left + diagnostics());
+            Thread.sleep(100);
+        }
+    }
+
+    private List<String> leftovers(String id) throws IOException {
+        List<String> left = new ArrayList<>();
+        Path bundle = containerd.dir().resolve("state/io.containerd.runtime.v2.task/default/" + id);
+        left.addAll(Mounts.under(bundle));
+        Path record = containerd.uruncStateDir().resolve("tasks/default/" + id + ".json");
+        if (Files.exists(record)) left.add(record + ": " + Files.readString(record, StandardCharsets.UTF_8));
+        Path runDirs = containerd.uruncStateDir().resolve("t");
+        Exec.Result tasks = containerd.ctr("task", "ls", "-q");
+        if (Files.isDirectory(runDirs) && tasks.stdout().isBlank()) {
+            try (Stream<Path> s = Files.list(runDirs)) {
+                s.forEach(p -> left.add("run dir " + p));
+            }
+            qemusOf().forEach(p -> left.add("qemu " + p.pid()));
+        }
+        return left;
+    }
+}

@@ -1,0 +1,180 @@
+package io.urunc.it.support;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A private, real containerd (Debian's package) for tests: its own root, state, socket and config,
+ * with the urunc shim from this build on its PATH. Closing it kills whatever is left and removes it all.
+ */
+public final class Containerd implements AutoCloseable {
+    public static final Path REPO = Path.of(System.getProperty("urunc.repo", "..")).toAbsolutePath().normalize();
+    public static final String JAVA = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java";
+
+    private final Path dir;
+    private final Path socket;
+    private final Path uruncState;
+    private final Process process;
+    private final Map<String, String> env = new HashMap<>();
+
+    private Containerd(Path dir, String extraConfig, String uruncConfig) throws IOException, InterruptedException {
+        this.dir = dir;
+        this.socket = dir.resolve("c.sock");
+        this.uruncState = dir.resolve("u");
+        Path bin = dir.resolve("bin");
+        Files.createDirectories(bin);
+        installShim(bin);
+        Path uruncToml = dir.resolve("urunc.toml");
+        Files.writeString(uruncToml, """
+                [shim]
+                state_dir = "%s"
+                idle_exit_seconds = 1
+                kill_grace_seconds = 2
+                [monitors.qemu]
+                accelerator = "tcg"
+                default_memory_mb = 128
+                """.formatted(uruncState) + uruncConfig);
+        Path config = dir.resolve("config.toml");
+        Files.writeString(config, """
+                version = 2
+                root = "%s"
+                state = "%s"
+                [grpc]
+                  address = "%s"
+                [ttrpc]
+                  address = "%s.ttrpc"
+                """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket) + extraConfig);
+        env.put("PATH", bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("URUNC_CONFIG_FILE", uruncToml.toString());
+        ProcessBuilder pb = new ProcessBuilder("containerd", "--config", config.toString(), "--log-level", "debug")
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("containerd.log").toFile());
+        pb.environment().putAll(env);
+        process = pb.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.exists(socket) || ctr("version").exit() != 0) {
+            if (!process.isAlive()) throw new IllegalStateException("containerd died: " + log());
+            if (System.nanoTime() > deadline) throw new IllegalStateException("containerd not ready: " + log());
+            Thread.sleep(50);
+        }
+    }
+
+    /** containerd without CRI. */
+    public static Containerd start() throws IOException, InterruptedException {
+        return start("disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n", "");
+    }
+
+    public static Containerd start(String extraConfig, String uruncConfig) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "uit");
+        try {
+            return new Containerd(dir, extraConfig, uruncConfig);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
+    }
+
+    /** The launcher of this build's shim, pointing at shim/target/dist. */
+    private static void installShim(Path bin) throws IOException {
+        Path dist = REPO.resolve("shim/target/dist");
+        Path launcher = dist.resolve("bin/containerd-shim-urunc-v2");
+        if (!Files.exists(launcher)) throw new IllegalStateException(launcher + " missing: build the shim module first");
+        String script = Files.readString(launcher).replace("@URUNC_HOME@", dist.toString()).replace("@URUNC_JAVA@", JAVA);
+        Path target = bin.resolve("containerd-shim-urunc-v2");
+        Files.writeString(target, script);
+        target.toFile().setExecutable(true);
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path uruncStateDir() {
+        return uruncState;
+    }
+
+    public Map<String, String> env() {
+        return env;
+    }
+
+    public Exec.Result ctr(String... args) {
+        return ctr(Duration.ofSeconds(60), args);
+    }
+
+    public Exec.Result ctr(Duration timeout, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ctr", "--address", socket.toString()));
+        cmd.addAll(List.of(args));
+        return Exec.run(timeout, env, cmd);
+    }
+
+    public String log() {
+        try {
+            String s = Files.readString(dir.resolve("containerd.log"));
+            return s.length() > 20000 ? s.substring(s.length() - 20000) : s;
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    /** The urunc daemon logs of this containerd (for failure messages). */
+    public String shimLogs() {
+        Path logs = uruncState.resolve("log");
+        if (!Files.isDirectory(logs)) return "(no shim logs)";
+        StringBuilder sb = new StringBuilder();
+        try (var files = Files.list(logs)) {
+            for (Path f : files.toList()) {
+                String s = Files.readString(f);
+                sb.append("== ").append(f).append('\n').append(s.length() > 20000 ? s.substring(s.length() - 20000) : s);
+            }
+        } catch (IOException e) {
+            sb.append(e);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        for (String ns : List.of("default", "k8s.io", "moby")) {
+            Exec.Result tasks = ctr(Duration.ofSeconds(10), "-n", ns, "tasks", "ls", "-q");
+            for (String t : tasks.stdout().lines().filter(l -> !l.isBlank()).toList()) {
+                ctr(Duration.ofSeconds(10), "-n", ns, "tasks", "kill", "-s", "SIGKILL", t);
+                ctr(Duration.ofSeconds(10), "-n", ns, "tasks", "delete", "-f", t);
+            }
+            Exec.Result cs = ctr(Duration.ofSeconds(10), "-n", ns, "containers", "ls", "-q");
+            for (String c : cs.stdout().lines().filter(l -> !l.isBlank()).toList()) {
+                ctr(Duration.ofSeconds(10), "-n", ns, "containers", "delete", c);
+            }
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // Shim daemons of this containerd exit on their own when idle; make sure.
+        Processes.killMatching(dir.toString());
+        Mounts.unmountUnder(dir);
+        deleteTree(dir);
+    }
+
+    static void deleteTree(Path p) {
+        if (!Files.exists(p)) return;
+        try (var walk = Files.walk(p)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

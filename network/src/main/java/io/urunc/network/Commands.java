@@ -1,0 +1,98 @@
+package io.urunc.network;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs iproute2 commands ({@code ip}, {@code tc}) inside a network namespace: the child is started from the
+ * executor's thread, which has joined the namespace, so it inherits it.
+ */
+final class Commands {
+    private static final long TIMEOUT_SECONDS = 20;
+    private static final List<String> FALLBACK_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
+
+    private final NetnsExecutor executor;
+
+    Commands(NetnsExecutor executor) {
+        this.executor = executor;
+    }
+
+    Path netns() {
+        return executor.netns();
+    }
+
+    /** Runs the command and returns its stdout; a non-zero exit throws with the command line and stderr. */
+    String run(String... argv) throws NetworkException {
+        Result r = tryRun(argv);
+        if (r.exitCode() != 0) {
+            throw new CommandFailedException(String.join(" ", argv), netns(), r.exitCode(), r.stderr().strip());
+        }
+        return r.stdout();
+    }
+
+    /** Runs the command and reports its outcome without judging it (for idempotent cleanup). */
+    Result tryRun(String... argv) throws NetworkException {
+        List<String> command = new ArrayList<>(List.of(argv));
+        command.set(0, resolve(argv[0]));
+        try {
+            return executor.call(() -> start(command));
+        } catch (NetworkException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new NetworkException("cannot run " + String.join(" ", argv) + " in " + netns() + ": " + e, e);
+        }
+    }
+
+    private static Result start(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()),
+                Thread::startVirtualThread);
+        String out = readAll(p.getInputStream());
+        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor();
+            return new Result(-1, out, "timed out after " + TIMEOUT_SECONDS + " s");
+        }
+        return new Result(p.exitValue(), out, err.join());
+    }
+
+    private static String readAll(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Absolute path of a tool: shims often run with a PATH lacking the sbin directories. */
+    static String resolve(String tool) throws NetworkException {
+        if (tool.contains("/")) return tool;
+        Set<String> dirs = new LinkedHashSet<>();
+        String path = System.getenv("PATH");
+        if (path != null) dirs.addAll(List.of(path.split(":")));
+        dirs.addAll(FALLBACK_DIRS);
+        for (String dir : dirs) {
+            if (dir.isEmpty()) continue;
+            Path candidate = Path.of(dir, tool);
+            if (Files.isExecutable(candidate)) return candidate.toString();
+        }
+        throw new NetworkException("'" + tool + "' not found in PATH or " + FALLBACK_DIRS + " (install iproute2)");
+    }
+
+    record Result(int exitCode, String stdout, String stderr) {
+        boolean ok() {
+            return exitCode == 0;
+        }
+    }
+}

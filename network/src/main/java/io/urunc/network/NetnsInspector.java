@@ -1,0 +1,89 @@
+package io.urunc.network;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads links, addresses, routes and qdiscs of the namespace through {@code ip -j} / {@code tc -j}. */
+final class NetnsInspector {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Commands commands;
+
+    NetnsInspector(Commands commands) {
+        this.commands = commands;
+    }
+
+    List<Link> links() throws NetworkException {
+        List<Link> links = new ArrayList<>();
+        for (JsonNode n : parse(commands.run("ip", "-j", "-d", "addr", "show"), "ip addr show")) {
+            List<Link.Address> v4 = new ArrayList<>();
+            for (JsonNode a : n.path("addr_info")) {
+                if ("inet".equals(a.path("family").asText())) {
+                    v4.add(new Link.Address(a.path("local").asText(), a.path("prefixlen").asInt()));
+                }
+            }
+            boolean loopback = false;
+            for (JsonNode f : n.path("flags")) loopback |= "LOOPBACK".equals(f.asText());
+            links.add(new Link(n.path("ifindex").asInt(), n.path("ifname").asText(), n.path("address").asText(""),
+                    n.path("mtu").asInt(1500), loopback, n.path("linkinfo").path("info_kind").asText(""),
+                    n.path("ifalias").asText(""), v4));
+        }
+        return links;
+    }
+
+    Optional<Link> link(String name) throws NetworkException {
+        return links().stream().filter(l -> l.name().equals(name)).findFirst();
+    }
+
+    /** The IPv4 default route as (device, gateway); gateway is null for a device route. */
+    Optional<DefaultRoute> defaultRoute() throws NetworkException {
+        for (JsonNode r : parse(commands.run("ip", "-j", "-4", "route", "show", "default"), "ip route show")) {
+            String dev = r.path("dev").asText(null);
+            if (dev != null) return Optional.of(new DefaultRoute(dev, r.path("gateway").asText(null)));
+        }
+        return Optional.empty();
+    }
+
+    /** Kinds of the qdiscs attached to the ingress side of {@code device} ("ingress" or "clsact"). */
+    List<String> ingressQdiscKinds(String device) throws NetworkException {
+        List<String> kinds = new ArrayList<>();
+        for (JsonNode q : parse(commands.run("tc", "-j", "qdisc", "show", "dev", device), "tc qdisc show")) {
+            String kind = q.path("kind").asText();
+            if (kind.equals("ingress") || kind.equals("clsact")) kinds.add(kind);
+        }
+        return kinds;
+    }
+
+    /** Filters on the ingress hook of {@code device}: (pref, redirect target or null). */
+    List<IngressFilter> ingressFilters(String device) throws NetworkException {
+        List<IngressFilter> filters = new ArrayList<>();
+        JsonNode all = parse(commands.run("tc", "-j", "filter", "show", "dev", device, "parent", "ffff:"),
+                "tc filter show");
+        for (JsonNode f : all) {
+            for (JsonNode action : f.path("options").path("actions")) {
+                if ("mirred".equals(action.path("kind").asText())) {
+                    filters.add(new IngressFilter(f.path("pref").asInt(), action.path("to_dev").asText(null)));
+                }
+            }
+        }
+        return filters;
+    }
+
+    record DefaultRoute(String device, String gateway) {}
+
+    record IngressFilter(int pref, String redirectTo) {}
+
+    private JsonNode parse(String output, String what) throws NetworkException {
+        if (output.isBlank()) return JSON.createArrayNode();
+        try {
+            return JSON.readTree(output);
+        } catch (Exception e) {
+            throw new NetworkException("cannot parse the JSON output of '" + what + "' in " + commands.netns()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.urunc.shim;
+
+import io.urunc.image.MetadataResolver;
+import io.urunc.shim.config.ShimConfig;
+import io.urunc.shim.events.EventPublisher;
+import io.urunc.shim.task.TaskFactory;
+import io.urunc.shim.task.TaskService;
+import io.urunc.shim.task.TaskStore;
+import io.urunc.shim.vm.QmpConnector;
+import io.urunc.sys.Libc;
+import io.urunc.ttrpc.TtrpcServer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The long-lived shim process: serves containerd.task.v2.Task on a unix socket for every task of its
+ * group, and exits once it has had no task and no connection for the configured idle time.
+ */
+final class Daemon {
+    private static final Logger LOG = LogManager.getLogger(Daemon.class);
+
+    private final ShimArgs args;
+    private final ShimConfig config;
+    private final DaemonAddress address;
+    private final CountDownLatch stop = new CountDownLatch(1);
+
+    Daemon(ShimArgs args, ShimConfig config) {
+        this.args = args;
+        this.config = config;
+        String hex = Path.of(args.socket()).getFileName().toString();
+        this.address = new DaemonAddress(hex, Path.of(args.socket()), config.stateDir());
+    }
+
+    /** Binds, reports READY on stdout, and serves until idle. */
+    void run() throws Exception {
+        try {
+            Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1);
+        } catch (IOException e) {
+            LOG.warn("cannot become a child subreaper: {}", e.getMessage());
+        }
+        String ttrpcAddress = System.getenv().getOrDefault("TTRPC_ADDRESS", args.address() + ".ttrpc");
+        EventPublisher events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
+        TaskStore store = new TaskStore(config.stateDir());
+        MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
+        TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector());
+        TaskService service = new TaskService(factory, events, config.killGrace(), () -> LOG.debug("shutdown requested"));
+        TtrpcServer server = service.register(TtrpcServer.builder()).build();
+        Files.createDirectories(address.socket().getParent());
+        removeStaleSocket(address.socket());
+        server.bind(address.socket());
+        Files.createDirectories(address.pidFile().getParent());
+        Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
+        LOG.info("serving namespace {} on {} (pid {})", args.namespace(), address.socket(), ProcessHandle.current().pid());
+        System.out.println("READY " + ProcessHandle.current().pid());
+        System.out.flush();
+        detachStdout();
+
+        Thread.ofPlatform().daemon().name("idle-watch").start(() -> watchIdle(service, server));
+        stop.await();
+        LOG.info("no tasks and no connections for {}: exiting", config.idleExit());
+        server.close();
+        service.deleteAll();
+        events.close();
+    }
+
+    private void watchIdle(TaskService service, TtrpcServer server) {
+        long idleSince = System.nanoTime();
+        while (true) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (service.taskCount() > 0 || server.openConnections() > 0) {
+                idleSince = System.nanoTime();
+                continue;
+            }
+            if (System.nanoTime() - idleSince < config.idleExit().toNanos()) continue;
+            // New starts first find no pid file, then we look whether one asked for us meanwhile.
+            try {
+                Files.deleteIfExists(address.pidFile());
+                long wanted = Files.exists(address.wantedFile())
+                        ? Files.getLastModifiedTime(address.wantedFile()).toMillis() : 0;
+                if (System.currentTimeMillis() - wanted < config.idleExit().toMillis() + 1000) {
+                    Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
+                    idleSince = System.nanoTime();
+                    continue;
+                }
+            } catch (IOException e) {
+                LOG.warn("idle check: {}", e.getMessage());
+            }
+            stop.countDown();
+            return;
+        }
+    }
+
+    private static void removeStaleSocket(Path socket) throws IOException {
+        for (int i = 0; i < 50 && StartCommand.connectable(socket); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (StartCommand.connectable(socket)) throw new IOException(socket + " is served by another process");
+        Files.deleteIfExists(socket);
+    }
+
+    /** After READY nobody reads our stdout: point fd 1 at /dev/null so stray prints cannot block or fail. */
+    private static void detachStdout() {
+        try {
+            int fd = Libc.open("/dev/null", Libc.O_WRONLY, 0);
+            Libc.dup2(fd, 1);
+            Libc.close(fd);
+        } catch (IOException e) {
+            LOG.warn("cannot detach stdout: {}", e.getMessage());
+        }
+    }
+
+    static String stripUnix(String address) {
+        return address.startsWith("unix://") ? address.substring(7) : address;
+    }
+}

@@ -1,0 +1,63 @@
+package io.urunc.shim;
+
+import io.urunc.shim.config.ShimConfig;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * Where the daemon serving a task listens, and its files. The same inputs give the same daemon, so
+ * {@code start} for the second task of a group finds the first one's daemon. The shell launcher
+ * (bin/containerd-shim-urunc-v2) computes the same hash: keep the two in step.
+ */
+public record DaemonAddress(String key, Path socket, Path stateDir) {
+    public static final String SANDBOX_ID = "io.kubernetes.cri.sandbox-id";
+    public static final String SOCKET_DIR = "/run/containerd/s";
+
+    /** The group a task belongs to under the configured grouping. */
+    public static String group(ShimConfig.Grouping grouping, String taskId, Map<String, String> annotations) {
+        return switch (grouping) {
+            case NAMESPACE -> "";
+            case POD -> annotations.getOrDefault(SANDBOX_ID, taskId);
+            case CONTAINER -> taskId;
+        };
+    }
+
+    public static DaemonAddress of(String containerdAddress, String namespace, String group, Path stateDir) {
+        String hex = sha256("urunc|" + containerdAddress + "|" + namespace + "|" + group);
+        return new DaemonAddress(hex, Path.of(SOCKET_DIR, hex), stateDir);
+    }
+
+    public String uri() {
+        return "unix://" + socket;
+    }
+
+    public Path pidFile() {
+        return stateDir.resolve("d").resolve(key + ".pid");
+    }
+
+    /** Touched by every start that wants this daemon: a daemon about to exit for idleness stays. */
+    public Path wantedFile() {
+        return stateDir.resolve("d").resolve(key + ".wanted");
+    }
+
+    public Path lockFile() {
+        return stateDir.resolve("d").resolve(key + ".lock");
+    }
+
+    public Path logFile() {
+        return stateDir.resolve("log").resolve(key.substring(0, 16) + ".log");
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

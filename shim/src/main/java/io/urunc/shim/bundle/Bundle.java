@@ -1,0 +1,128 @@
+package io.urunc.shim.bundle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The parts of a bundle's OCI runtime spec (config.json) the shim uses. Parsed leniently: unknown
+ * fields are ignored, wrong types are reported naming the field.
+ */
+public record Bundle(
+        Path dir,
+        Map<String, String> annotations,
+        List<String> args,
+        List<String> env,
+        boolean terminal,
+        Optional<Long> memoryLimitBytes,
+        Optional<Double> cpus,
+        Optional<Path> networkNamespace,
+        Optional<String> cgroupsPath,
+        String rootPath) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** config.json of a real container is a few KiB; refuse absurd ones rather than reading them into memory. */
+    private static final long MAX_CONFIG_BYTES = 4L << 20;
+
+    public Path rootfs() {
+        Path root = Path.of(rootPath);
+        return root.isAbsolute() ? root : dir.resolve(root);
+    }
+
+    public static Bundle load(Path dir) throws BundleException {
+        Path config = dir.resolve("config.json");
+        JsonNode spec;
+        try {
+            if (Files.size(config) > MAX_CONFIG_BYTES) {
+                throw new BundleException(config + ": larger than " + MAX_CONFIG_BYTES + " bytes");
+            }
+            spec = JSON.readTree(config.toFile());
+        } catch (NoSuchFileException e) {
+            throw new BundleException(config + ": no such file");
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new BundleException(config + ": not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BundleException(config + ": " + e.getMessage());
+        }
+        if (spec == null || !spec.isObject()) throw new BundleException(config + ": not a JSON object");
+        JsonNode process = spec.path("process");
+        JsonNode linux = spec.path("linux");
+        JsonNode resources = linux.path("resources");
+        return new Bundle(
+                dir,
+                stringMap(spec.path("annotations"), "annotations"),
+                stringList(process.path("args"), "process.args"),
+                stringList(process.path("env"), "process.env"),
+                process.path("terminal").asBoolean(false),
+                positiveLong(resources.path("memory").path("limit")),
+                cpus(resources.path("cpu")),
+                networkNamespace(linux.path("namespaces")),
+                optionalText(linux.path("cgroupsPath")),
+                spec.path("root").path("path").asText("rootfs"));
+    }
+
+    private static Map<String, String> stringMap(JsonNode node, String field) throws BundleException {
+        if (node.isMissingNode() || node.isNull()) return Map.of();
+        if (!node.isObject()) throw new BundleException(field + ": expected an object");
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : node.properties()) {
+            if (!e.getValue().isTextual()) throw new BundleException(field + "." + e.getKey() + ": expected a string");
+            out.put(e.getKey(), e.getValue().asText());
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static List<String> stringList(JsonNode node, String field) throws BundleException {
+        if (node.isMissingNode() || node.isNull()) return List.of();
+        if (!node.isArray()) throw new BundleException(field + ": expected an array");
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : node) {
+            if (!n.isTextual()) throw new BundleException(field + ": expected strings");
+            out.add(n.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    private static Optional<Long> positiveLong(JsonNode node) {
+        return node.canConvertToLong() && node.asLong() > 0 ? Optional.of(node.asLong()) : Optional.empty();
+    }
+
+    private static Optional<Double> cpus(JsonNode cpu) {
+        long quota = cpu.path("quota").asLong(0);
+        long period = cpu.path("period").asLong(0);
+        if (quota > 0 && period > 0) return Optional.of((double) quota / period);
+        return Optional.empty();
+    }
+
+    private static Optional<Path> networkNamespace(JsonNode namespaces) {
+        for (JsonNode ns : namespaces) {
+            if ("network".equals(ns.path("type").asText()) && !ns.path("path").asText("").isEmpty()) {
+                return Optional.of(Path.of(ns.path("path").asText()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> optionalText(JsonNode node) {
+        return node.isTextual() && !node.asText().isEmpty() ? Optional.of(node.asText()) : Optional.empty();
+    }
+
+    /** The value of an environment variable of the container process, if set. */
+    public Optional<String> envValue(String name) {
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            if (eq > 0 && kv.substring(0, eq).equals(name)) return Optional.of(kv.substring(eq + 1));
+        }
+        return Optional.empty();
+    }
+}

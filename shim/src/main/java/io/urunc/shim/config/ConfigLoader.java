@@ -1,0 +1,91 @@
+package io.urunc.shim.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Reads {@link ShimConfig} from TOML. Unknown keys are ignored (urunc's own files carry more). */
+public final class ConfigLoader {
+    private static final Set<String> ACCELERATORS = Set.of("auto", "kvm", "tcg");
+
+    private ConfigLoader() {}
+
+    /** The file named by URUNC_CONFIG_FILE, else /etc/urunc/config.toml; defaults when it does not exist. */
+    public static ShimConfig load(Map<String, String> env) throws ConfigException {
+        String override = env.get("URUNC_CONFIG_FILE");
+        Path file = override != null && !override.isEmpty() ? Path.of(override) : ShimConfig.DEFAULT_FILE;
+        if (!Files.exists(file)) {
+            if (override != null && !override.isEmpty()) throw new ConfigException(file + ": no such file (URUNC_CONFIG_FILE)");
+            return ShimConfig.defaults();
+        }
+        try {
+            return parse(Files.readString(file), file.toString());
+        } catch (IOException e) {
+            throw new ConfigException(file + ": " + e.getMessage());
+        }
+    }
+
+    public static ShimConfig parse(String toml, String name) throws ConfigException {
+        JsonNode root;
+        try {
+            root = new TomlMapper().readTree(toml);
+        } catch (IOException e) {
+            throw new ConfigException(name + ": not valid TOML: " + e.getMessage());
+        }
+        ShimConfig d = ShimConfig.defaults();
+        JsonNode shim = root.path("shim");
+        JsonNode log = root.path("log");
+        ShimConfig.Grouping grouping = d.grouping();
+        if (shim.has("grouping")) {
+            String g = shim.get("grouping").asText().toUpperCase(Locale.ROOT);
+            try {
+                grouping = ShimConfig.Grouping.valueOf(g);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name + ": shim.grouping must be namespace, pod or container, not \""
+                        + shim.get("grouping").asText() + "\"");
+            }
+        }
+        Map<String, MonitorConfig> monitors = new LinkedHashMap<>();
+        for (var e : root.path("monitors").properties()) {
+            monitors.put(e.getKey(), monitor(e.getValue(), name + ": monitors." + e.getKey()));
+        }
+        return new ShimConfig(
+                grouping,
+                Path.of(shim.path("state_dir").asText(d.stateDir().toString())),
+                log.path("level").asText(d.logLevel()),
+                seconds(shim, "idle_exit_seconds", d.idleExit(), name),
+                seconds(shim, "kill_grace_seconds", d.killGrace(), name),
+                Map.copyOf(monitors));
+    }
+
+    private static MonitorConfig monitor(JsonNode node, String where) throws ConfigException {
+        MonitorConfig d = MonitorConfig.defaults();
+        String accel = node.path("accelerator").asText(d.accelerator()).toLowerCase(Locale.ROOT);
+        if (!ACCELERATORS.contains(accel)) {
+            throw new ConfigException(where + ".accelerator must be auto, kvm or tcg, not \"" + accel + "\"");
+        }
+        int memory = node.path("default_memory_mb").asInt(d.defaultMemoryMb());
+        int vcpus = node.path("default_vcpus").asInt(d.defaultVcpus());
+        if (memory <= 0) throw new ConfigException(where + ".default_memory_mb must be positive");
+        if (vcpus <= 0) throw new ConfigException(where + ".default_vcpus must be positive");
+        String path = node.path("path").asText("");
+        return new MonitorConfig(path.isEmpty() ? Optional.empty() : Optional.of(path), memory, vcpus, accel,
+                node.path("seccomp").asBoolean(d.seccomp()));
+    }
+
+    private static Duration seconds(JsonNode table, String key, Duration dflt, String where) throws ConfigException {
+        if (!table.has(key)) return dflt;
+        double s = table.get(key).asDouble(-1);
+        if (s < 0) throw new ConfigException(where + ": shim." + key + " must be a non-negative number");
+        return Duration.ofMillis((long) (s * 1000));
+    }
+}

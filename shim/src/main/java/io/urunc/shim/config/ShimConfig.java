@@ -1,0 +1,40 @@
+package io.urunc.shim.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The shim's configuration, read from a TOML file (default {@code /etc/urunc/config.toml}, overridden by
+ * {@code URUNC_CONFIG_FILE}); every value has a default so no file is needed.
+ */
+public record ShimConfig(
+        Grouping grouping,
+        Path stateDir,
+        String logLevel,
+        Duration idleExit,
+        Duration killGrace,
+        Map<String, MonitorConfig> monitors) {
+
+    /** Which tasks share one daemon process. */
+    public enum Grouping {
+        /** One daemon per containerd address and namespace (the default: cheapest in memory). */
+        NAMESPACE,
+        /** One daemon per pod (io.kubernetes.cri.sandbox-id), else per container. */
+        POD,
+        /** One daemon per container, like containerd's runc shim without grouping. */
+        CONTAINER
+    }
+
+    public static final Path DEFAULT_FILE = Path.of("/etc/urunc/config.toml");
+
+    public static ShimConfig defaults() {
+        return new ShimConfig(Grouping.NAMESPACE, Path.of("/run/urunc"), "info", Duration.ofSeconds(3),
+                Duration.ofSeconds(10), Map.of());
+    }
+
+    /** The monitor's settings, falling back to defaults for monitors the file does not mention. */
+    public MonitorConfig monitor(String name) {
+        return monitors.getOrDefault(name, MonitorConfig.defaults());
+    }
+}

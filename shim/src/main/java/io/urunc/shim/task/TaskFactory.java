@@ -1,0 +1,282 @@
+package io.urunc.shim.task;
+
+import io.urunc.image.InvalidMetadataException;
+import io.urunc.image.MetadataResolver;
+import io.urunc.image.UnikernelMetadata;
+import io.urunc.proto.task.CreateTaskRequest;
+import io.urunc.proto.types.Mount;
+import io.urunc.shim.bundle.Bundle;
+import io.urunc.shim.bundle.BundleException;
+import io.urunc.shim.config.MonitorConfig;
+import io.urunc.shim.config.ShimConfig;
+import io.urunc.shim.io.TaskIo;
+import io.urunc.shim.vm.Cgroup;
+import io.urunc.shim.vm.VmProcess;
+import io.urunc.storage.MountSpec;
+import io.urunc.storage.MountedRootfs;
+import io.urunc.storage.RootfsMount;
+import io.urunc.storage.RootfsPaths;
+import io.urunc.ttrpc.TtrpcException;
+import io.urunc.vmm.Accelerator;
+import io.urunc.vmm.AcceleratorDetector;
+import io.urunc.vmm.AcceleratorUnavailableException;
+import io.urunc.vmm.GuestSpec;
+import io.urunc.vmm.Hypervisor;
+import io.urunc.vmm.Hypervisors;
+import io.urunc.vmm.LaunchPlan;
+import io.urunc.vmm.RootKind;
+import io.urunc.vmm.UnikernelType;
+import io.urunc.vmm.UnikernelTypes;
+import io.urunc.vmm.VmConfig;
+import io.urunc.vmm.VmResources;
+import io.urunc.vmm.VmmException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Turns a Create request into a prepared task: bundle, rootfs, unikernel metadata, VMM launch plan.
+ * Anything it sets up is registered in the task's {@link Cleanup} the moment it exists, so a failure
+ * half-way leaves nothing behind.
+ */
+public final class TaskFactory {
+    private final ShimConfig config;
+    private final String namespace;
+    private final MetadataResolver metadata;
+    private final TaskStore store;
+    private final Map<String, Accelerator> accelerators = new ConcurrentHashMap<>();
+    private final TaskSetup.ControlConnector controlConnector;
+
+    public TaskFactory(ShimConfig config, String namespace, MetadataResolver metadata, TaskStore store,
+                       TaskSetup.ControlConnector controlConnector) {
+        this.config = config;
+        this.namespace = namespace;
+        this.metadata = metadata;
+        this.store = store;
+        this.controlConnector = controlConnector;
+    }
+
+    public TaskSetup prepare(CreateTaskRequest req) throws TtrpcException {
+        String id = req.getId();
+        if (id.isEmpty() || id.contains("/") || id.equals(".") || id.equals("..")) {
+            throw TtrpcException.invalidArgument("invalid task id \"" + id + "\"");
+        }
+        Cleanup cleanup = new Cleanup();
+        try {
+            return prepare(req, id, cleanup);
+        } catch (TtrpcException | RuntimeException e) {
+            cleanup.close();
+            throw e;
+        }
+    }
+
+    private TaskSetup prepare(CreateTaskRequest req, String id, Cleanup cleanup) throws TtrpcException {
+        Bundle bundle;
+        try {
+            bundle = Bundle.load(Path.of(req.getBundle()));
+        } catch (BundleException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": bad bundle: " + e.getMessage());
+        }
+        Path runDir = runDir(id);
+        TaskRecord[] record = {new TaskRecord(id, namespace, req.getBundle(), 0, "", runDir.toString(),
+                bundle.cgroupsPath().orElse(""), "", "")};
+        store.save(record[0]);
+        cleanup.push("task record", () -> store.remove(namespace, id));
+        try {
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw TtrpcException.internal("cannot create " + runDir + ": " + e.getMessage());
+        }
+        cleanup.push("run dir " + runDir, () -> deleteTree(runDir));
+
+        Path rootfs = bundle.rootfs();
+        List<MountSpec> mounts = new ArrayList<>();
+        for (Mount m : req.getRootfsList()) {
+            mounts.add(new MountSpec(m.getType(), m.getSource(), m.getTarget(), List.copyOf(m.getOptionsList())));
+        }
+        try {
+            MountedRootfs mounted = RootfsMount.mount(mounts, rootfs);
+            if (!mounts.isEmpty()) {
+                record[0] = new TaskRecord(id, namespace, req.getBundle(), 0, rootfs.toString(), runDir.toString(),
+                        bundle.cgroupsPath().orElse(""), "", "");
+                store.save(record[0]);
+            }
+            cleanup.push("rootfs mount " + rootfs, mounted::close);
+        } catch (IOException e) {
+            throw TtrpcException.failedPrecondition("task " + id + ": cannot mount rootfs: " + e.getMessage());
+        }
+
+        UnikernelMetadata md = resolveMetadata(bundle, rootfs, id);
+        Hypervisor hypervisor = hypervisor(md);
+        UnikernelType type = unikernelType(md, hypervisor);
+        MonitorConfig monitor = config.monitor(hypervisor.name());
+        Path binary = hypervisorBinary(hypervisor, monitor);
+        Path kernel = insideRootfs(rootfs, md.binary(), "com.urunc.unikernel.binary");
+        Optional<Path> initrd = md.initrd().isPresent()
+                ? Optional.of(insideRootfs(rootfs, md.initrd().get(), "com.urunc.unikernel.initrd"))
+                : Optional.empty();
+
+        List<String> args = MetadataResolver.appArgs(md, bundle.args());
+        GuestSpec guest = new GuestSpec(args, guestEnv(bundle), Optional.empty(),
+                initrd.isPresent() ? RootKind.INITRD : RootKind.NONE, md.unikernelVersion().orElse(null));
+        Accelerator accelerator = accelerator(hypervisor, monitor, binary);
+        String cmdline;
+        List<String> extra;
+        try {
+            cmdline = type.kernelCmdline(guest, hypervisor.name(), accelerator);
+            extra = type.extraVmmArgs(hypervisor.name(), guest);
+        } catch (RuntimeException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
+        }
+        VmConfig vm = new VmConfig(id, binary, kernel, initrd, cmdline, resources(bundle, monitor),
+                accelerator, Optional.empty(), List.of(), extra, runDir,
+                monitor.seccomp()).withHints(type.deviceHints());
+        LaunchPlan plan;
+        try {
+            plan = holdUntilStart(hypervisor.plan(vm));
+        } catch (VmmException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
+        }
+
+        TaskIo io;
+        try {
+            io = TaskIo.open(req.getStdin(), req.getStdout(), req.getStderr());
+        } catch (IOException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": stdio: " + e.getMessage());
+        }
+        cleanup.push("stdio", io::close);
+
+        Optional<Cgroup> cgroup = bundle.cgroupsPath().flatMap(Cgroup::create);
+        cgroup.ifPresent(c -> cleanup.push("cgroup", c::delete));
+
+        return new TaskSetup(id, namespace, Path.of(req.getBundle()), hypervisor, plan, io, cgroup,
+                VmProcess.NamespaceEntry.HOST, cleanup,
+                pid -> store.save(record[0] = record[0].withPid(pid)), controlConnector);
+    }
+
+    /** QEMU is started with -S: the VMM is up at Create, the guest runs at Start. */
+    private static LaunchPlan holdUntilStart(LaunchPlan plan) {
+        if (plan.controlSocket().isEmpty()) return plan;
+        List<String> argv = new ArrayList<>(plan.argv());
+        argv.add(1, "-S");
+        return new LaunchPlan(List.copyOf(argv), plan.filesToWrite(), plan.controlSocket());
+    }
+
+    private UnikernelMetadata resolveMetadata(Bundle bundle, Path rootfs, String id) throws TtrpcException {
+        Optional<UnikernelMetadata> md;
+        try {
+            md = metadata.resolve(bundle.annotations(), rootfs, namespace, id);
+        } catch (InvalidMetadataException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": invalid unikernel metadata: " + e.getMessage());
+        }
+        if (md.isEmpty()) {
+            throw TtrpcException.failedPrecondition("task " + id + ": not a unikernel image: no com.urunc.unikernel.*"
+                    + " annotations, image labels or /urunc.json were found; ordinary containers belong to runc"
+                    + " (delegation to runc is not implemented yet)");
+        }
+        return md.get();
+    }
+
+    private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {
+        try {
+            return Hypervisors.byName(md.hypervisor());
+        } catch (VmmException e) {
+            throw TtrpcException.invalidArgument("com.urunc.unikernel.hypervisor: " + e.getMessage());
+        }
+    }
+
+    private static UnikernelType unikernelType(UnikernelMetadata md, Hypervisor hv) throws TtrpcException {
+        UnikernelType type;
+        try {
+            type = UnikernelTypes.byName(md.unikernelType());
+        } catch (VmmException e) {
+            throw TtrpcException.invalidArgument("com.urunc.unikernel.unikernelType: " + e.getMessage());
+        }
+        if (!type.hypervisors().contains(hv.name())) {
+            throw TtrpcException.invalidArgument("unikernel type " + type.name() + " cannot run on hypervisor "
+                    + hv.name() + " (it runs on " + String.join(", ", type.hypervisors()) + ")");
+        }
+        return type;
+    }
+
+    private static Path hypervisorBinary(Hypervisor hv, MonitorConfig monitor) throws TtrpcException {
+        Path p = Path.of(monitor.path().orElse(hv.defaultBinary()));
+        if (!p.isAbsolute()) {
+            for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+                Path candidate = Path.of(dir).resolve(p);
+                if (Files.isExecutable(candidate)) return candidate;
+            }
+        }
+        if (!Files.isExecutable(p)) {
+            throw TtrpcException.failedPrecondition("hypervisor " + hv.name() + ": " + p
+                    + " is not installed or not executable (set [monitors." + hv.name() + "] path in the config)");
+        }
+        return p;
+    }
+
+    private static Path insideRootfs(Path rootfs, String path, String key) throws TtrpcException {
+        try {
+            return RootfsPaths.resolveRegularFile(rootfs, path);
+        } catch (IOException e) {
+            throw TtrpcException.invalidArgument(key + ": " + e.getMessage());
+        }
+    }
+
+    private static VmResources resources(Bundle bundle, MonitorConfig monitor) {
+        int memoryMb = bundle.memoryLimitBytes().map(b -> (int) Math.max(16, b >> 20)).orElse(monitor.defaultMemoryMb());
+        int vcpus = bundle.cpus().map(c -> (int) Math.max(1, Math.ceil(c))).orElse(monitor.defaultVcpus());
+        return new VmResources(memoryMb, vcpus);
+    }
+
+    private Accelerator accelerator(Hypervisor hv, MonitorConfig monitor, Path binary) throws TtrpcException {
+        Accelerator requested = Accelerator.valueOf(monitor.accelerator().toUpperCase(Locale.ROOT));
+        if (!hv.name().equals("qemu")) return requested == Accelerator.AUTO ? Accelerator.KVM : requested;
+        try {
+            return accelerators.computeIfAbsent(binary + "|" + requested,
+                    k -> AcceleratorDetector.resolve(requested, binary));
+        } catch (AcceleratorUnavailableException e) {
+            throw TtrpcException.failedPrecondition("hypervisor qemu: " + e.getMessage());
+        }
+    }
+
+    /** The container's environment minus what only makes sense to a Linux process tree on the host. */
+    private static Map<String, String> guestEnv(Bundle bundle) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String kv : bundle.env()) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) continue;
+            String k = kv.substring(0, eq);
+            if (k.equals("PATH") || k.equals("HOSTNAME") || k.equals("TERM") || k.equals("HOME")) continue;
+            env.put(k, kv.substring(eq + 1));
+        }
+        return env;
+    }
+
+    private Path runDir(String id) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest((namespace + "/" + id).getBytes(StandardCharsets.UTF_8));
+            return config.stateDir().resolve("t").resolve(HexFormat.of().formatHex(h, 0, 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

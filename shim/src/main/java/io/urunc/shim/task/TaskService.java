@@ -1,0 +1,247 @@
+package io.urunc.shim.task;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Empty;
+import io.urunc.proto.events.TaskCreate;
+import io.urunc.proto.events.TaskDelete;
+import io.urunc.proto.events.TaskIO;
+import io.urunc.proto.task.*;
+import io.urunc.proto.types.task.ProcessInfo;
+import io.urunc.proto.types.task.Status;
+import io.urunc.shim.vm.Cgroup;
+import io.urunc.ttrpc.TtrpcException;
+import io.urunc.ttrpc.TtrpcServer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * containerd.task.v2.Task for unikernel tasks. One VM per task; exec ids are refused because a
+ * unikernel has no second process.
+ */
+public final class TaskService {
+    private static final Logger LOG = LogManager.getLogger(TaskService.class);
+    public static final String SERVICE = "containerd.task.v2.Task";
+
+    private final TaskFactory factory;
+    private final TaskEvents events;
+    private final java.time.Duration killGrace;
+    private final Map<String, UnikernelTask> tasks = new ConcurrentHashMap<>();
+    /** Ids whose Create is under way, so that a concurrent Create of the same id is refused. */
+    private final java.util.Set<String> creating = ConcurrentHashMap.newKeySet();
+    private final Runnable onShutdownRequest;
+
+    public TaskService(TaskFactory factory, TaskEvents events, java.time.Duration killGrace, Runnable onShutdownRequest) {
+        this.factory = factory;
+        this.events = events;
+        this.killGrace = killGrace;
+        this.onShutdownRequest = onShutdownRequest;
+    }
+
+    public int taskCount() {
+        return tasks.size() + creating.size();
+    }
+
+    public TtrpcServer.Builder register(TtrpcServer.Builder b) {
+        return b.register(SERVICE, "Create", CreateTaskRequest.parser(), (r, c) -> create(r))
+                .register(SERVICE, "Start", StartRequest.parser(), (r, c) -> start(r))
+                .register(SERVICE, "State", StateRequest.parser(), (r, c) -> state(r))
+                .register(SERVICE, "Wait", WaitRequest.parser(), (r, c) -> await(r))
+                .register(SERVICE, "Kill", KillRequest.parser(), (r, c) -> kill(r))
+                .register(SERVICE, "Delete", DeleteRequest.parser(), (r, c) -> delete(r))
+                .register(SERVICE, "Pids", PidsRequest.parser(), (r, c) -> pids(r))
+                .register(SERVICE, "Pause", PauseRequest.parser(), (r, c) -> {
+                    task(r.getId()).pause();
+                    return Empty.getDefaultInstance();
+                })
+                .register(SERVICE, "Resume", ResumeRequest.parser(), (r, c) -> {
+                    task(r.getId()).resume();
+                    return Empty.getDefaultInstance();
+                })
+                .register(SERVICE, "CloseIO", CloseIORequest.parser(), (r, c) -> {
+                    noExec(r.getExecId());
+                    if (r.getStdin()) task(r.getId()).io().closeStdin();
+                    return Empty.getDefaultInstance();
+                })
+                .register(SERVICE, "Connect", ConnectRequest.parser(), (r, c) -> connect(r))
+                .register(SERVICE, "Shutdown", ShutdownRequest.parser(), (r, c) -> {
+                    onShutdownRequest.run();
+                    return Empty.getDefaultInstance();
+                })
+                .register(SERVICE, "Stats", StatsRequest.parser(), (r, c) -> stats(r))
+                .register(SERVICE, "Update", UpdateTaskRequest.parser(), (r, c) -> update(r))
+                .register(SERVICE, "ResizePty", ResizePtyRequest.parser(), (r, c) -> {
+                    task(r.getId());
+                    noExec(r.getExecId());
+                    // The guest console is a serial line: there is no window size to pass on.
+                    return Empty.getDefaultInstance();
+                })
+                .register(SERVICE, "Exec", ExecProcessRequest.parser(), (r, c) -> {
+                    task(r.getId());
+                    throw TtrpcException.unimplemented("exec is not supported: a unikernel runs a single"
+                            + " application and has no second process to start");
+                })
+                .register(SERVICE, "Checkpoint", CheckpointTaskRequest.parser(), (r, c) -> {
+                    task(r.getId());
+                    throw TtrpcException.unimplemented("checkpoint is not supported for unikernel tasks");
+                });
+    }
+
+    private UnikernelTask task(String id) throws TtrpcException {
+        UnikernelTask t = tasks.get(id);
+        if (t == null) throw TtrpcException.notFound("task " + id + " not found");
+        return t;
+    }
+
+    private static void noExec(String execId) throws TtrpcException {
+        if (!execId.isEmpty()) {
+            throw TtrpcException.notFound("process " + execId + " not found: unikernel tasks have no exec processes");
+        }
+    }
+
+    private CreateTaskResponse create(CreateTaskRequest r) throws TtrpcException {
+        if (!r.getCheckpoint().isEmpty()) {
+            throw TtrpcException.unimplemented("restoring from a checkpoint is not supported for unikernel tasks");
+        }
+        if (tasks.containsKey(r.getId()) || !creating.add(r.getId())) {
+            throw TtrpcException.alreadyExists("task " + r.getId() + " already exists");
+        }
+        try {
+            TaskSetup setup = factory.prepare(r);
+            UnikernelTask task = new UnikernelTask(setup, events, killGrace);
+            try {
+                task.launch();
+            } catch (TtrpcException e) {
+                setup.cleanup().close();
+                throw e;
+            }
+            tasks.put(r.getId(), task);
+            events.publish("/tasks/create", TaskCreate.newBuilder()
+                    .setContainerId(r.getId()).setBundle(r.getBundle()).addAllRootfs(r.getRootfsList())
+                    .setIo(TaskIO.newBuilder().setStdin(r.getStdin()).setStdout(r.getStdout())
+                            .setStderr(r.getStderr()).setTerminal(r.getTerminal()))
+                    .setPid(task.pid()).build());
+            LOG.info("task {} created (VMM pid {})", r.getId(), task.pid());
+            return CreateTaskResponse.newBuilder().setPid(task.pid()).build();
+        } catch (TtrpcException | RuntimeException e) {
+            LOG.warn("create {} failed: {}", r.getId(), e.getMessage());
+            throw e;
+        } finally {
+            creating.remove(r.getId());
+        }
+    }
+
+    private StartResponse start(StartRequest r) throws TtrpcException {
+        noExec(r.getExecId());
+        int pid = task(r.getId()).start();
+        LOG.info("task {} started", r.getId());
+        return StartResponse.newBuilder().setPid(pid).build();
+    }
+
+    private StateResponse state(StateRequest r) throws TtrpcException {
+        noExec(r.getExecId());
+        UnikernelTask t = task(r.getId());
+        StateResponse.Builder b = StateResponse.newBuilder()
+                .setId(t.id()).setBundle(t.setup().bundle().toString()).setPid(t.pid())
+                .setStatus(status(t.state()))
+                .setStdin(t.io().stdinPath()).setStdout(t.io().stdoutPath()).setStderr(t.io().stderrPath())
+                .setExitedAt(Timestamps.GO_ZERO);
+        t.exitStatus().ifPresent(e -> b.setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())));
+        return b.build();
+    }
+
+    private static Status status(TaskState s) {
+        return switch (s) {
+            case CREATED -> Status.CREATED;
+            case RUNNING -> Status.RUNNING;
+            case PAUSED -> Status.PAUSED;
+            case STOPPED, DELETED -> Status.STOPPED;
+        };
+    }
+
+    private WaitResponse await(WaitRequest r) throws TtrpcException {
+        noExec(r.getExecId());
+        UnikernelTask t = task(r.getId());
+        try {
+            ExitStatus e = t.exitFuture().get();
+            return WaitResponse.newBuilder().setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TtrpcException(io.urunc.ttrpc.Code.CANCELLED, "wait interrupted");
+        } catch (ExecutionException e) {
+            throw TtrpcException.internal("wait: " + e.getCause());
+        }
+    }
+
+    private Empty kill(KillRequest r) throws TtrpcException {
+        noExec(r.getExecId());
+        task(r.getId()).kill(r.getSignal());
+        return Empty.getDefaultInstance();
+    }
+
+    private DeleteResponse delete(DeleteRequest r) throws TtrpcException {
+        noExec(r.getExecId());
+        UnikernelTask t = task(r.getId());
+        int pid = t.pid();
+        ExitStatus e = t.delete();
+        tasks.remove(r.getId());
+        events.publish("/tasks/delete", TaskDelete.newBuilder().setContainerId(t.id()).setId(t.id())
+                .setPid(pid).setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build());
+        LOG.info("task {} deleted (exit {})", t.id(), e.code());
+        return DeleteResponse.newBuilder().setPid(pid).setExitStatus(e.code())
+                .setExitedAt(Timestamps.of(e.at())).build();
+    }
+
+    private PidsResponse pids(PidsRequest r) throws TtrpcException {
+        UnikernelTask t = task(r.getId());
+        PidsResponse.Builder b = PidsResponse.newBuilder();
+        if (t.pid() != 0 && t.exitStatus().isEmpty()) b.addProcesses(ProcessInfo.newBuilder().setPid(t.pid()));
+        return b.build();
+    }
+
+    private ConnectResponse connect(ConnectRequest r) throws TtrpcException {
+        UnikernelTask t = tasks.get(r.getId());
+        return ConnectResponse.newBuilder().setShimPid((int) ProcessHandle.current().pid())
+                .setTaskPid(t == null ? 0 : t.pid()).setVersion("urunc-java 0.1.0").build();
+    }
+
+    private StatsResponse stats(StatsRequest r) throws TtrpcException {
+        UnikernelTask t = task(r.getId());
+        Optional<Cgroup> cg = t.cgroup();
+        if (cg.isEmpty()) {
+            throw TtrpcException.failedPrecondition("task " + t.id() + " has no cgroup to report statistics from");
+        }
+        return StatsResponse.newBuilder().setStats(CgroupStats.metrics(cg.get())).build();
+    }
+
+    private Empty update(UpdateTaskRequest r) throws TtrpcException {
+        task(r.getId());
+        if (r.hasResources()) {
+            throw TtrpcException.failedPrecondition("updating the resources of a running unikernel is not supported:"
+                    + " its memory and vCPUs are fixed when the VM boots");
+        }
+        return Empty.getDefaultInstance();
+    }
+
+    /** Kills and deletes every task: the daemon is going away. */
+    public void deleteAll() {
+        for (UnikernelTask t : tasks.values()) {
+            try {
+                if (t.exitStatus().isEmpty()) t.kill(io.urunc.sys.Libc.SIGKILL);
+                t.exitFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+                t.delete();
+            } catch (Exception e) {
+                LOG.warn("task {}: cleanup at exit: {}", t.id(), e.getMessage());
+            }
+        }
+        tasks.clear();
+    }
+
+    static Any any(com.google.protobuf.Message m) {
+        return Any.newBuilder().setTypeUrl(m.getDescriptorForType().getFullName()).setValue(m.toByteString()).build();
+    }
+}

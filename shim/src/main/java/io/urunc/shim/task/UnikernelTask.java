@@ -1,0 +1,262 @@
+package io.urunc.shim.task;
+
+import io.urunc.proto.events.TaskExit;
+import io.urunc.proto.events.TaskPaused;
+import io.urunc.proto.events.TaskResumed;
+import io.urunc.proto.events.TaskStart;
+import io.urunc.shim.io.TaskIo;
+import io.urunc.shim.vm.Cgroup;
+import io.urunc.shim.vm.VmProcess;
+import io.urunc.ttrpc.TtrpcException;
+import io.urunc.vmm.VmControl;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One unikernel VM as a containerd task. The VMM is launched at Create, held before the guest runs
+ * where the hypervisor allows it (QEMU {@code -S}), and let go at Start: so a VMM that cannot start
+ * fails Create with its own words, and Start costs only a QMP {@code cont}.
+ */
+public final class UnikernelTask {
+    private static final Logger LOG = LogManager.getLogger(UnikernelTask.class);
+    private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("kill-grace").factory());
+
+    private final TaskSetup setup;
+    private final StateMachine state;
+    private final TaskEvents events;
+    private final Duration killGrace;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final CompletableFuture<Void> startPublished = new CompletableFuture<>();
+    private volatile VmProcess vmm;
+    private volatile VmControl control;
+    private volatile Integer killedWith;
+
+    public UnikernelTask(TaskSetup setup, TaskEvents events, Duration killGrace) {
+        this.setup = setup;
+        this.state = new StateMachine(setup.id());
+        this.events = events;
+        this.killGrace = killGrace;
+    }
+
+    public String id() {
+        return setup.id();
+    }
+
+    public TaskSetup setup() {
+        return setup;
+    }
+
+    public TaskState state() {
+        return state.state();
+    }
+
+    public TaskIo io() {
+        return setup.io();
+    }
+
+    public int pid() {
+        VmProcess p = vmm;
+        return p == null ? 0 : (int) p.pid();
+    }
+
+    public Optional<ExitStatus> exitStatus() {
+        return Optional.ofNullable(exit.getNow(null));
+    }
+
+    public CompletableFuture<ExitStatus> exitFuture() {
+        return exit;
+    }
+
+    /** Launches the VMM (held before the guest runs when the hypervisor can), at Create. */
+    public void launch() throws TtrpcException {
+        if (!setup.holdsBeforeStart()) return;
+        startVmm();
+    }
+
+    private void startVmm() throws TtrpcException {
+        VmProcess p;
+        try {
+            p = VmProcess.launch(setup.plan(), setup.io(), setup.namespaces());
+        } catch (IOException e) {
+            throw TtrpcException.failedPrecondition(setup.hypervisor().name() + ": " + e.getMessage());
+        }
+        vmm = p;
+        setup.cgroup().ifPresent(c -> c.add(p.pid()));
+        setup.persistPid(p.pid());
+        p.exit().thenAccept(this::onVmmExit);
+        if (setup.plan().controlSocket().isPresent()) {
+            control = setup.awaitControl(p, setup.io());
+        }
+    }
+
+    public int start() throws TtrpcException {
+        state.apply(Transition.START);
+        try {
+            if (!setup.holdsBeforeStart()) startVmm();
+            events.publish("/tasks/start", TaskStart.newBuilder().setContainerId(id()).setPid(pid()).build());
+            startPublished.complete(null);
+            VmControl c = control;
+            // A held VMM that already died is reported by its exit event, after this start.
+            if (setup.holdsBeforeStart() && c != null && vmm.alive()) c.resume();
+        } catch (IOException | TtrpcException e) {
+            startPublished.complete(null);
+            VmProcess p = vmm;
+            if (p != null && p.alive()) {
+                try {
+                    forceKill(p);
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }
+            if (e instanceof TtrpcException t) throw t;
+            throw TtrpcException.internal("cannot start task " + id() + ": " + e.getMessage());
+        }
+        return pid();
+    }
+
+    private void onVmmExit(int rawStatus) {
+        Integer signal = killedWith;
+        int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus);
+        ExitStatus status = new ExitStatus(code, Instant.now());
+        LOG.info("task {}: VMM {} exited with status {} -> exit code {}", id(), pid(), rawStatus, code);
+        VmControl c = control;
+        if (c != null) c.close();
+        boolean neverStarted = state.state() == TaskState.CREATED;
+        state.tryApply(Transition.EXIT);
+        // Wait is answered first, then the event; containerd wants TaskStart before TaskExit.
+        exit.complete(status);
+        Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
+                .setContainerId(id()).setId(id()).setPid(pid()).setExitStatus(code)
+                .setExitedAt(Timestamps.of(status.at())).build());
+        if (neverStarted) publish.run();
+        else startPublished.thenRun(publish);
+    }
+
+    /**
+     * SIGKILL stops the VMM at once. SIGTERM, SIGINT, SIGHUP and SIGQUIT ask the guest to power off
+     * (ACPI through QMP) and stop the VMM after the grace period if it has not. Signal 0 only checks.
+     */
+    public void kill(int signal) throws TtrpcException {
+        TaskState s = state.state();
+        if (s == TaskState.STOPPED || s == TaskState.DELETED || exit.isDone()) {
+            throw TtrpcException.notFound("process already finished");
+        }
+        VmProcess p = vmm;
+        if (signal == 0) return;
+        if (p == null) {
+            // Never launched (hypervisors that cannot be held): the task just ends.
+            killedWith = signal;
+            onVmmExit(128 + signal);
+            return;
+        }
+        try {
+            switch (signal) {
+                case io.urunc.sys.Libc.SIGKILL -> forceKill(p);
+                case 1, 2, 3, io.urunc.sys.Libc.SIGTERM -> gracefulKill(p, signal);
+                default -> throw TtrpcException.invalidArgument("signal " + signal
+                        + " is not supported for a unikernel task: use SIGTERM (graceful power-off) or SIGKILL");
+            }
+        } catch (IOException e) {
+            throw TtrpcException.internal("kill task " + id() + ": " + e.getMessage());
+        }
+    }
+
+    private void forceKill(VmProcess p) throws IOException {
+        killedWith = io.urunc.sys.Libc.SIGKILL;
+        p.signal(io.urunc.sys.Libc.SIGKILL);
+    }
+
+    private void gracefulKill(VmProcess p, int signal) throws IOException {
+        VmControl c = control;
+        if (c == null || state.state() != TaskState.RUNNING) {
+            killedWith = signal;
+            p.signal(signal == io.urunc.sys.Libc.SIGTERM ? signal : io.urunc.sys.Libc.SIGTERM);
+            return;
+        }
+        try {
+            c.powerdown();
+        } catch (IOException e) {
+            LOG.warn("task {}: power-off request failed ({}), stopping the VMM", id(), e.getMessage());
+            forceKill(p);
+            return;
+        }
+        TIMERS.schedule(() -> {
+            if (p.alive()) {
+                LOG.info("task {}: guest did not power off within {}, killing the VMM", id(), killGrace);
+                try {
+                    forceKill(p);
+                } catch (IOException e) {
+                    LOG.warn("task {}: kill failed: {}", id(), e.getMessage());
+                }
+            }
+        }, killGrace.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public void pause() throws TtrpcException {
+        VmControl c = requireControl("pause");
+        state.apply(Transition.PAUSE);
+        try {
+            c.pause();
+        } catch (IOException e) {
+            state.tryApply(Transition.RESUME);
+            throw TtrpcException.internal("pause task " + id() + ": " + e.getMessage());
+        }
+        events.publish("/tasks/paused", TaskPaused.newBuilder().setContainerId(id()).build());
+    }
+
+    public void resume() throws TtrpcException {
+        VmControl c = requireControl("resume");
+        state.apply(Transition.RESUME);
+        try {
+            c.resume();
+        } catch (IOException e) {
+            state.tryApply(Transition.PAUSE);
+            throw TtrpcException.internal("resume task " + id() + ": " + e.getMessage());
+        }
+        events.publish("/tasks/resumed", TaskResumed.newBuilder().setContainerId(id()).build());
+    }
+
+    private VmControl requireControl(String what) throws TtrpcException {
+        VmControl c = control;
+        if (c == null) {
+            throw TtrpcException.failedPrecondition("cannot " + what + " task " + id() + ": hypervisor "
+                    + setup.hypervisor().name() + " offers no control channel");
+        }
+        return c;
+    }
+
+    /**
+     * Delete: only a created or stopped task. A created task's held VMM is stopped first. Everything set
+     * up for the task is released.
+     */
+    public ExitStatus delete() throws TtrpcException {
+        state.apply(Transition.DELETE);
+        VmProcess p = vmm;
+        if (p != null && p.alive()) {
+            try {
+                killedWith = io.urunc.sys.Libc.SIGKILL;
+                p.signal(io.urunc.sys.Libc.SIGKILL);
+                p.exit().get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("task {}: VMM {} did not stop: {}", id(), p.pid(), e.getMessage());
+            }
+        }
+        setup.cleanup().close();
+        return exit.getNow(new ExitStatus(0, Instant.now()));
+    }
+
+    /** Stats of the VMM's cgroup, if it has one. */
+    public Optional<Cgroup> cgroup() {
+        return setup.cgroup();
+    }
+}

@@ -1,0 +1,115 @@
+package io.urunc.shim.vm;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The container's cgroup (OCI linux.cgroupsPath) for the VMM process, on cgroup v1 or v2. Only
+ * placement and accounting: the VM's memory is sized from the limit, so the shim does not also cap
+ * the VMM's own overhead.
+ */
+public final class Cgroup {
+    private static final Logger LOG = LogManager.getLogger(Cgroup.class);
+    private static final Path ROOT = Path.of("/sys/fs/cgroup");
+    private static final List<String> V1_CONTROLLERS = List.of("cpu,cpuacct", "memory", "pids", "blkio");
+
+    private final List<Path> dirs;
+    private final boolean v2;
+
+    private Cgroup(List<Path> dirs, boolean v2) {
+        this.dirs = dirs;
+        this.v2 = v2;
+    }
+
+    public static boolean unifiedHierarchy() {
+        return Files.exists(ROOT.resolve("cgroup.controllers"));
+    }
+
+    /** Creates the cgroup directories for an OCI cgroupsPath; empty for systemd-style or unusable paths. */
+    public static Optional<Cgroup> create(String cgroupsPath) {
+        if (cgroupsPath.contains(":") || cgroupsPath.contains("..")) {
+            LOG.warn("cgroupsPath {} not used: systemd-style and relative paths are not supported", cgroupsPath);
+            return Optional.empty();
+        }
+        String rel = cgroupsPath.startsWith("/") ? cgroupsPath.substring(1) : cgroupsPath;
+        boolean v2 = unifiedHierarchy();
+        List<Path> dirs = new ArrayList<>();
+        List<Path> bases = v2 ? List.of(ROOT) : V1_CONTROLLERS.stream().map(ROOT::resolve).filter(Files::isDirectory).toList();
+        for (Path base : bases) {
+            Path dir = base.resolve(rel).normalize();
+            if (!dir.startsWith(base)) continue;
+            try {
+                Files.createDirectories(dir);
+                dirs.add(dir);
+            } catch (IOException e) {
+                LOG.warn("cannot create cgroup {}: {}", dir, e.getMessage());
+            }
+        }
+        return dirs.isEmpty() ? Optional.empty() : Optional.of(new Cgroup(List.copyOf(dirs), v2));
+    }
+
+    public void add(long pid) {
+        for (Path dir : dirs) {
+            try {
+                Files.writeString(dir.resolve("cgroup.procs"), Long.toString(pid));
+            } catch (IOException e) {
+                LOG.warn("cannot move pid {} into {}: {}", pid, dir, e.getMessage());
+            }
+        }
+    }
+
+    public boolean v2() {
+        return v2;
+    }
+
+    /** A counter file of the cgroup (e.g. memory.usage_in_bytes), 0 when unavailable. */
+    public long read(String controller, String file) {
+        for (Path dir : dirs) {
+            if (v2 || dir.getParent() != null && dir.toString().contains("/" + controller)) {
+                Path p = dir.resolve(file);
+                try {
+                    String s = Files.readString(p).trim();
+                    return s.equals("max") ? 0 : Long.parseLong(s.split("\\s+")[0]);
+                } catch (IOException | NumberFormatException e) {
+                    // try the next hierarchy
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** A "key value" line of a stat file such as cpu.stat. */
+    public long readKey(String controller, String file, String key) {
+        for (Path dir : dirs) {
+            if (v2 || dir.toString().contains("/" + controller)) {
+                try {
+                    for (String line : Files.readAllLines(dir.resolve(file))) {
+                        String[] kv = line.trim().split("\\s+");
+                        if (kv.length == 2 && kv[0].equals(key)) return Long.parseLong(kv[1]);
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // next
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Removes the directories (only once no process is left in them). */
+    public void delete() {
+        for (Path dir : dirs) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                LOG.warn("cannot remove cgroup {}: {}", dir, e.getMessage());
+            }
+        }
+    }
+}

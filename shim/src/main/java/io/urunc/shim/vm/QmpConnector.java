@@ -1,0 +1,74 @@
+package io.urunc.shim.vm;
+
+import io.urunc.shim.io.TaskIo;
+import io.urunc.sys.Libc;
+import io.urunc.shim.task.TaskSetup;
+import io.urunc.ttrpc.TtrpcException;
+import io.urunc.vmm.Hypervisor;
+import io.urunc.vmm.LaunchPlan;
+import io.urunc.vmm.VmControl;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Waits for a freshly launched VMM to open its control socket. If the VMM exits first, its own error
+ * text (stderr) is the error of Create: never a task that claims to run while nothing does.
+ */
+public final class QmpConnector implements TaskSetup.ControlConnector {
+    private static final long TIMEOUT_MS = 20_000;
+
+    @Override
+    public VmControl connect(Hypervisor hypervisor, LaunchPlan plan, VmProcess vmm, TaskIo io) throws TtrpcException {
+        Path socket = plan.controlSocket().orElseThrow();
+        long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+        IOException last = null;
+        while (System.currentTimeMillis() < deadline) {
+            if (!vmm.alive()) throw failed(hypervisor, vmm, io);
+            if (Files.exists(socket)) {
+                try {
+                    Optional<VmControl> c = hypervisor.control(plan);
+                    if (c.isPresent()) {
+                        try {
+                            c.get().ping();
+                            return c.get();
+                        } catch (IOException e) {
+                            c.get().close();
+                            throw e;
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    last = e instanceof IOException io2 ? io2 : new IOException(e);
+                }
+            }
+            try {
+                vmm.exit().get(20, TimeUnit.MILLISECONDS);
+            } catch (Exception ignored) {
+                // still running
+            }
+        }
+        try {
+            vmm.signal(Libc.SIGKILL);
+        } catch (IOException ignored) {
+            // gone
+        }
+        throw TtrpcException.deadlineExceeded(hypervisor.name() + " did not open its control socket " + socket
+                + " within " + TIMEOUT_MS / 1000 + " s" + (last == null ? "" : ": " + last.getMessage()));
+    }
+
+    private static TtrpcException failed(Hypervisor hypervisor, VmProcess vmm, TaskIo io) {
+        int status = vmm.exit().getNow(-1);
+        try {
+            // let the stderr pump catch the last words
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        String why = io.stderrTail();
+        return TtrpcException.failedPrecondition(hypervisor.name() + " exited with status " + status
+                + " before the VM started" + (why.isEmpty() ? "" : ": " + why));
+    }
+}

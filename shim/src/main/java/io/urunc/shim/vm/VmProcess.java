@@ -1,0 +1,85 @@
+package io.urunc.shim.vm;
+
+import io.urunc.shim.io.TaskIo;
+import io.urunc.vmm.LaunchPlan;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A running VMM process. Its exit is observed through the JDK's own reaper (never a wait on -1), and
+ * reported as the raw status: the exit code, or 128+signal.
+ */
+public final class VmProcess {
+    private final Process process;
+    private final CompletableFuture<Integer> exit;
+
+    private VmProcess(Process process) {
+        this.process = process;
+        this.exit = process.onExit().thenApply(Process::exitValue);
+    }
+
+    /** Runs code (here: the fork of the VMM) inside the container's namespaces. */
+    @FunctionalInterface
+    public interface NamespaceEntry {
+        <T> T call(Callable<T> action) throws Exception;
+
+        NamespaceEntry HOST = new NamespaceEntry() {
+            @Override
+            public <T> T call(Callable<T> action) throws Exception {
+                return action.call();
+            }
+        };
+    }
+
+    public static VmProcess launch(LaunchPlan plan, TaskIo io, NamespaceEntry namespaces) throws IOException {
+        for (Map.Entry<Path, String> f : plan.filesToWrite().entrySet()) {
+            Files.writeString(f.getKey(), f.getValue());
+            Files.setPosixFilePermissions(f.getKey(), PosixFilePermissions.fromString("rw-------"));
+        }
+        ProcessBuilder pb = new ProcessBuilder(plan.argv())
+                .redirectInput(io.stdinRedirect())
+                .redirectOutput(io.stdoutRedirect())
+                .redirectError(ProcessBuilder.Redirect.PIPE);
+        // The VMM gets a clean environment: nothing of the shim's leaks into it.
+        Map<String, String> env = pb.environment();
+        env.clear();
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        Process p;
+        try {
+            p = namespaces.call(pb::start);
+        } catch (IOException e) {
+            throw new IOException("cannot execute " + plan.argv().getFirst() + ": " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IOException("cannot start the VMM in the container's namespaces: " + e.getMessage(), e);
+        }
+        io.pumpStderr(p.getErrorStream());
+        return new VmProcess(p);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    public CompletableFuture<Integer> exit() {
+        return exit;
+    }
+
+    public void signal(int signal) throws IOException {
+        if (!process.isAlive()) return;
+        try {
+            io.urunc.sys.Libc.kill((int) process.pid(), signal);
+        } catch (io.urunc.sys.SysException e) {
+            if (e.errno() != io.urunc.sys.Errno.ESRCH) throw e;
+        }
+    }
+}

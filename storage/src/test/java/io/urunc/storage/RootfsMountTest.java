@@ -1,0 +1,169 @@
+package io.urunc.storage;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class RootfsMountTest {
+    @TempDir Path tmp;
+    Path target;
+
+    @BeforeEach
+    void setUp() {
+        assumeTrue(io.urunc.sys.Libc.geteuid() == 0, "mount tests need root");
+        target = tmp.resolve("bundle/rootfs");
+    }
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        RootfsMount.unmountIfMounted(target);
+    }
+
+    private boolean mounted() throws IOException {
+        return Files.isDirectory(target) && Mountinfo.isMountPoint(target.toRealPath());
+    }
+
+    private Path dir(String name, String file, String content) throws IOException {
+        Path d = Files.createDirectories(tmp.resolve(name));
+        if (file != null) Files.writeString(d.resolve(file), content);
+        return d;
+    }
+
+    @Test
+    void overlayOfTwoLowerdirsShowsMergedTreeAndWritesGoToUpper() throws Exception {
+        Path lower1 = dir("l1", "top.txt", "from l1");
+        Path lower2 = dir("l2", "top.txt", "from l2");
+        Files.writeString(lower2.resolve("bottom.txt"), "only l2");
+        Path upper = dir("upper", null, null), work = dir("work", null, null);
+        var spec = new MountSpec("overlay", "overlay", "", List.of("index=off",
+                "workdir=" + work, "upperdir=" + upper, "lowerdir=" + lower1 + ":" + lower2));
+        try (MountedRootfs r = RootfsMount.mount(List.of(spec), target)) {
+            assertTrue(r.mounted());
+            assertTrue(mounted());
+            assertEquals("from l1", Files.readString(r.path().resolve("top.txt")));
+            assertEquals("only l2", Files.readString(r.path().resolve("bottom.txt")));
+            Files.writeString(r.path().resolve("new.txt"), "written");
+            assertEquals("written", Files.readString(upper.resolve("new.txt")));
+        }
+        assertFalse(mounted());
+        assertFalse(Files.exists(target.resolve("top.txt")));
+    }
+
+    @Test
+    void bindMountShowsSourceAndCloseIsIdempotent() throws Exception {
+        Path src = dir("src", "hello", "world");
+        MountedRootfs r = RootfsMount.mount(List.of(new MountSpec("bind", src.toString(), "", List.of("rbind", "rw"))), target);
+        assertEquals("world", Files.readString(r.path().resolve("hello")));
+        r.close();
+        r.close();
+        assertFalse(mounted());
+        assertTrue(Files.exists(src.resolve("hello")), "unmounting must not touch the source");
+    }
+
+    @Test
+    void readOnlyBindRefusesWrites() throws Exception {
+        Path src = dir("src", "hello", "world");
+        try (MountedRootfs r = RootfsMount.mount(
+                List.of(new MountSpec("bind", src.toString(), "", List.of("rbind", "ro"))), target)) {
+            assertEquals("world", Files.readString(r.path().resolve("hello")));
+            var e = assertThrows(IOException.class, () -> Files.writeString(r.path().resolve("x"), "y"));
+            assertTrue(e.getMessage().contains("Read-only"), e.getMessage());
+        }
+        assertFalse(mounted());
+        assertFalse(Files.exists(src.resolve("x")));
+    }
+
+    @Test
+    void noMountsUsesTheDirectoryAsIs() throws Exception {
+        Files.createDirectories(target);
+        Files.writeString(target.resolve("f"), "plain");
+        try (MountedRootfs r = RootfsMount.mount(List.of(), target)) {
+            assertFalse(r.mounted());
+            assertEquals("plain", Files.readString(r.path().resolve("f")));
+        }
+        assertTrue(Files.exists(target.resolve("f")));
+    }
+
+    @Test
+    void busyMountIsDetachedOnClose() throws Exception {
+        Path src = dir("src", "hello", "world");
+        MountedRootfs r = RootfsMount.mount(List.of(new MountSpec("bind", src.toString(), "", List.of("bind"))), target);
+        try (InputStream open = Files.newInputStream(r.path().resolve("hello"))) {
+            r.close();
+            assertFalse(mounted());
+            assertEquals("world", new String(open.readAllBytes()), "open files keep working after a lazy detach");
+        }
+    }
+
+    @Test
+    void unmountIfMountedCleansUpAfterACrashAndIgnoresPlainDirs() throws Exception {
+        Path src = dir("src", "hello", "world");
+        RootfsMount.mount(List.of(new MountSpec("bind", src.toString(), "", List.of("bind"))), target);
+        RootfsMount.mount(List.of(new MountSpec("bind", src.toString(), "", List.of("bind"))), target);
+        assertTrue(mounted());
+        RootfsMount.unmountIfMounted(target);
+        assertFalse(mounted());
+        RootfsMount.unmountIfMounted(target);
+        RootfsMount.unmountIfMounted(tmp.resolve("does-not-exist"));
+    }
+
+    @Test
+    void overlayWithMoreLayersThanFitInAPageIsShortened() throws Exception {
+        Path snapshots = Files.createDirectories(tmp.resolve(
+                "var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots"));
+        List<String> lowers = new ArrayList<>();
+        for (int i = 0; i < 80; i++) {
+            Path fs = Files.createDirectories(snapshots.resolve(Integer.toString(1000 + i)).resolve("fs"));
+            Files.writeString(fs.resolve("layer" + i), Integer.toString(i));
+            lowers.add(0, fs.toString());
+        }
+        Path upper = dir("upper", null, null), work = dir("work", null, null);
+        String lowerdir = "lowerdir=" + String.join(":", lowers);
+        assertTrue(lowerdir.length() > 4096, "the test must exceed a page: " + lowerdir.length());
+        var spec = new MountSpec("overlay", "overlay", "", List.of("index=off",
+                "workdir=" + work, "upperdir=" + upper, lowerdir));
+        try (MountedRootfs r = RootfsMount.mount(List.of(spec), target)) {
+            assertEquals("0", Files.readString(r.path().resolve("layer0")));
+            assertEquals("79", Files.readString(r.path().resolve("layer79")));
+        }
+        assertFalse(mounted());
+    }
+
+    @Test
+    void failedMountNamesTheMountAndLeavesNothingMounted() throws Exception {
+        Path upper = dir("upper", null, null), work = dir("work", null, null);
+        var spec = new MountSpec("overlay", "overlay", "", List.of(
+                "workdir=" + work, "upperdir=" + upper, "lowerdir=" + tmp.resolve("missing")));
+        var e = assertThrows(IOException.class, () -> RootfsMount.mount(List.of(spec), target));
+        assertTrue(e.getMessage().contains("cannot mount rootfs (mount type=overlay"), e.getMessage());
+        assertTrue(e.getMessage().contains("ENOENT"), e.getMessage());
+        assertFalse(mounted());
+    }
+
+    @Test
+    void optionsSplitIntoFlagsPropagationAndData() {
+        var o = MountOptions.parse(List.of("rbind", "ro", "nosuid", "rprivate", "index=off", "rw", "ro"));
+        assertEquals(MountOptions.MS_BIND | MountOptions.MS_REC | MountOptions.MS_RDONLY | MountOptions.MS_NOSUID, o.flags());
+        assertEquals(MountOptions.MS_PRIVATE | MountOptions.MS_REC, o.propagation());
+        assertEquals(List.of("index=off"), o.data());
+    }
+
+    @Test
+    void mountinfoEscapesAreDecoded() {
+        assertEquals("/a b\\c", Mountinfo.unescape("/a\\040b\\134c"));
+    }
+}

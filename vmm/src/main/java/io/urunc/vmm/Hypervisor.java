@@ -1,0 +1,23 @@
+package io.urunc.vmm;
+
+import java.util.Optional;
+
+/** A virtual machine monitor adapter: turns a {@link VmConfig} into a command line and interprets its exit. */
+public interface Hypervisor {
+    /** Name as used in the {@code com.urunc.unikernel.hypervisor} annotation, e.g. "qemu". */
+    String name();
+
+    /** Binary looked up on PATH when the config gives none. */
+    String defaultBinary();
+
+    LaunchPlan plan(VmConfig config) throws VmmException;
+
+    /**
+     * Container exit code for the VMM's normal exit status (WIFEXITED). A VMM killed by a signal is the
+     * caller's business (conventionally 128 + signal).
+     */
+    int containerExitCode(int vmmExitStatus);
+
+    /** A controller for the VM started from {@code plan}, if this VMM has a control channel. Connects lazily. */
+    Optional<VmControl> control(LaunchPlan plan);
+}

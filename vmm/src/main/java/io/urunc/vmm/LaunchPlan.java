@@ -1,0 +1,26 @@
+package io.urunc.vmm;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How to start the VMM: write {@code filesToWrite} (path -> content), then exec {@code argv} with the guest
+ * console on the process's stdio. {@code controlSocket} is where the VMM's control API will listen, if any.
+ */
+public record LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Optional<Path> controlSocket) {
+    public LaunchPlan {
+        argv = List.copyOf(argv);
+        filesToWrite = Map.copyOf(filesToWrite);
+        controlSocket = controlSocket == null ? Optional.empty() : controlSocket;
+    }
+
+    /** Writes {@link #filesToWrite} (owner-only permissions): call before starting {@link #argv}. */
+    public void writeFiles() throws java.io.IOException {
+        for (var e : filesToWrite.entrySet()) {
+            java.nio.file.Files.writeString(e.getKey(), e.getValue());
+            java.nio.file.Files.setPosixFilePermissions(e.getKey(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.urunc.vmm;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything an adapter needs to plan one VM. {@code accelerator} is KVM or TCG (resolve AUTO first with
+ * {@link AcceleratorDetector}); {@code runDir} is a private, short-pathed directory for sockets and config files.
+ */
+public record VmConfig(String vmId, Path hypervisorBinary, Path kernel, Optional<Path> initrd, String kernelCmdline,
+                       VmResources resources, Accelerator accelerator, Optional<NetAttachment> net,
+                       List<BlockDevice> blocks, List<String> typeExtraArgs, Path runDir, boolean seccomp,
+                       GuestDeviceHints hints) {
+    public VmConfig {
+        Objects.requireNonNull(vmId, "vmId");
+        Objects.requireNonNull(hypervisorBinary, "hypervisorBinary");
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(resources, "resources");
+        Objects.requireNonNull(accelerator, "accelerator");
+        Objects.requireNonNull(runDir, "runDir");
+        initrd = initrd == null ? Optional.empty() : initrd;
+        net = net == null ? Optional.empty() : net;
+        kernelCmdline = kernelCmdline == null ? "" : kernelCmdline;
+        blocks = blocks == null ? List.of() : List.copyOf(blocks);
+        typeExtraArgs = typeExtraArgs == null ? List.of() : List.copyOf(typeExtraArgs);
+        hints = hints == null ? GuestDeviceHints.DEFAULT : hints;
+    }
+
+    /** The integrator's shape: default device hints (QEMU microvm, Solo5 names "service"/"storage"). */
+    public VmConfig(String vmId, Path hypervisorBinary, Path kernel, Optional<Path> initrd, String kernelCmdline,
+                    VmResources resources, Accelerator accelerator, Optional<NetAttachment> net, List<BlockDevice> blocks,
+                    List<String> typeExtraArgs, Path runDir, boolean seccomp) {
+        this(vmId, hypervisorBinary, kernel, initrd, kernelCmdline, resources, accelerator, net, blocks, typeExtraArgs,
+                runDir, seccomp, GuestDeviceHints.DEFAULT);
+    }
+
+    /** This config with the unikernel type's device hints, i.e. {@code config.withHints(type.deviceHints())}. */
+    public VmConfig withHints(GuestDeviceHints h) {
+        return new VmConfig(vmId, hypervisorBinary, kernel, initrd, kernelCmdline, resources, accelerator, net, blocks,
+                typeExtraArgs, runDir, seccomp, h);
+    }
+}

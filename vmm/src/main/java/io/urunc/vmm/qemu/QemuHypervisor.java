@@ -1,0 +1,88 @@
+package io.urunc.vmm.qemu;
+
+import io.urunc.vmm.BlockDevice;
+import io.urunc.vmm.Hypervisor;
+import io.urunc.vmm.LaunchPlan;
+import io.urunc.vmm.MachineKind;
+import io.urunc.vmm.VmConfig;
+import io.urunc.vmm.VmControl;
+import io.urunc.vmm.VmmException;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * QEMU (qemu-system-x86_64) with direct kernel boot. The guest console is the first serial port on QEMU's stdio;
+ * QMP listens on {@code <runDir>/qmp.sock}; {@code isa-debug-exit} at port 0x501 lets the guest set the exit code.
+ */
+public final class QemuHypervisor implements Hypervisor {
+    /** sun_path is 108 bytes including the terminating NUL. */
+    static final int MAX_UNIX_SOCKET_PATH = 107;
+    public static final String QMP_SOCKET = "qmp.sock";
+    public static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
+    @Override public String name() { return "qemu"; }
+
+    @Override public String defaultBinary() { return "qemu-system-x86_64"; }
+
+    @Override
+    public LaunchPlan plan(VmConfig c) throws VmmException {
+        Path qmp = c.runDir().resolve(QMP_SOCKET);
+        int qmpLength = qmp.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (qmpLength > MAX_UNIX_SOCKET_PATH)
+            throw new VmmException("QMP socket path " + qmp + " is " + qmpLength + " bytes; unix socket paths are limited to "
+                    + MAX_UNIX_SOCKET_PATH + " bytes: use a shorter runDir");
+        MachineKind machine = c.hints().machine();
+        List<String> a = new ArrayList<>();
+        a.add(c.hypervisorBinary().toString());
+        a.addAll(List.of("-name", QemuOpts.escape(c.vmId())));
+        a.addAll(List.of("-M", machine.qemuName()));
+        a.addAll(switch (c.accelerator()) {
+            case KVM -> List.of("-accel", "kvm", "-cpu", "host");
+            case TCG -> List.of("-accel", "tcg", "-cpu", "max");
+            case AUTO -> throw new VmmException("accelerator AUTO must be resolved (AcceleratorDetector.resolve) before planning a QEMU VM");
+        });
+        a.addAll(List.of("-m", c.resources().memoryMb() + "M", "-smp", Integer.toString(c.resources().vcpus())));
+        a.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
+        // signal=off: a ^C typed on a container tty goes to the guest instead of killing QEMU.
+        a.addAll(List.of("-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"));
+        a.addAll(List.of("-qmp", "unix:" + QemuOpts.escape(qmp.toString()) + ",server=on,wait=off"));
+        a.addAll(List.of("-device", "isa-debug-exit,iobase=0x501,iosize=2"));
+        if (c.seccomp()) a.addAll(List.of("-sandbox", SANDBOX));
+        a.addAll(List.of("-kernel", c.kernel().toString()));
+        c.initrd().ifPresent(i -> a.addAll(List.of("-initrd", i.toString())));
+        a.addAll(List.of("-append", c.kernelCmdline()));
+        if (c.net().isPresent()) {
+            var n = c.net().get();
+            a.addAll(List.of("-netdev", "tap,id=net0,ifname=" + QemuOpts.escape(n.tapName()) + ",script=no,downscript=no"));
+            StringBuilder dev = new StringBuilder(machine.virtioDevice("net")).append(",netdev=net0,mac=").append(QemuOpts.escape(n.mac()));
+            for (Map.Entry<String, String> p : new java.util.TreeMap<>(c.hints().nicProperties()).entrySet())
+                dev.append(',').append(p.getKey()).append('=').append(QemuOpts.escape(p.getValue()));
+            a.addAll(List.of("-device", dev.toString()));
+        }
+        for (BlockDevice b : c.blocks()) {
+            a.addAll(List.of("-drive", "file=" + QemuOpts.escape(b.path().toString()) + ",format=raw,if=none,id=" + b.id()
+                    + (b.readOnly() ? ",readonly=on" : "")));
+            a.addAll(List.of("-device", machine.virtioDevice("blk") + ",drive=" + b.id() + ",serial=" + b.id()));
+        }
+        a.addAll(c.typeExtraArgs());
+        return new LaunchPlan(a, Map.of(), Optional.of(qmp));
+    }
+
+    /** 0: guest powered off (or reset under -no-reboot); odd s >= 3: guest wrote (s-1)/2 to isa-debug-exit; else QEMU's own status. */
+    @Override
+    public int containerExitCode(int status) {
+        if (status >= 3 && (status & 1) == 1) return (status - 1) / 2;
+        return status;
+    }
+
+    @Override
+    public Optional<VmControl> control(LaunchPlan plan) {
+        return plan.controlSocket().map(s -> new QmpClient(s, Duration.ofSeconds(3), Duration.ofSeconds(5)));
+    }
+}

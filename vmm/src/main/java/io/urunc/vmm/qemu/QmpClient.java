@@ -1,0 +1,202 @@
+package io.urunc.vmm.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.urunc.vmm.VmControl;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * QEMU Machine Protocol client over a unix socket. Connects on first use (retrying while QEMU creates the socket),
+ * negotiates capabilities, then runs one command at a time, matching replies by id and setting aside the
+ * asynchronous events QEMU interleaves with them.
+ */
+public final class QmpClient implements VmControl {
+    private static final Logger LOG = LogManager.getLogger(QmpClient.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Put on the reply queue when the connection ends. */
+    private static final JsonNode EOF = JSON.createObjectNode().put("__eof", true);
+
+    private final Path socket;
+    private final Duration connectTimeout;
+    private final Duration replyTimeout;
+    private final AtomicLong ids = new AtomicLong();
+    private final BlockingQueue<JsonNode> replies = new LinkedBlockingQueue<>();
+    private final List<JsonNode> events = new ArrayList<>();
+    private volatile SocketChannel channel;
+    private volatile IOException readFailure;
+
+    public QmpClient(Path socket, Duration connectTimeout, Duration replyTimeout) {
+        this.socket = socket;
+        this.connectTimeout = connectTimeout;
+        this.replyTimeout = replyTimeout;
+    }
+
+    @Override public void pause() throws IOException { execute("stop"); }
+
+    @Override public void resume() throws IOException { execute("cont"); }
+
+    @Override public void powerdown() throws IOException { execute("system_powerdown"); }
+
+    /** Ends QEMU at once; QEMU may close the connection before or right after its reply. */
+    @Override
+    public void quit() throws IOException {
+        try {
+            execute("quit");
+        } catch (QmpConnectionClosedException closed) {
+            LOG.debug("QMP closed by quit: {}", closed.getMessage());
+        }
+    }
+
+    /** The VM's run state as QEMU reports it ("running", "paused", "prelaunch", "shutdown", ...). */
+    @Override public void ping() throws IOException { status(); }
+
+    public String status() throws IOException { return execute("query-status").path("status").asText(); }
+
+    /** Asynchronous events received so far (oldest first), e.g. STOP, RESUME, POWERDOWN, SHUTDOWN. */
+    public List<String> eventNames() {
+        synchronized (events) {
+            return events.stream().map(e -> e.path("event").asText()).toList();
+        }
+    }
+
+    /** Runs a command without arguments and returns its "return" value. */
+    public JsonNode execute(String command) throws IOException { return execute(command, null); }
+
+    public synchronized JsonNode execute(String command, ObjectNode arguments) throws IOException {
+        ensureConnected();
+        long id = ids.incrementAndGet();
+        ObjectNode request = JSON.createObjectNode().put("execute", command).put("id", id);
+        if (arguments != null) request.set("arguments", arguments);
+        send(request);
+        JsonNode reply = awaitReply(id, command);
+        if (reply.has("error")) {
+            JsonNode e = reply.get("error");
+            throw new IOException("QMP " + command + " failed: " + e.path("class").asText() + ": " + e.path("desc").asText());
+        }
+        return reply.path("return");
+    }
+
+    private void ensureConnected() throws IOException {
+        if (channel != null) return;
+        long deadline = System.nanoTime() + connectTimeout.toNanos();
+        SocketChannel ch = null;
+        IOException last = null;
+        while (ch == null) {
+            SocketChannel attempt = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                attempt.connect(UnixDomainSocketAddress.of(socket));
+                ch = attempt;
+            } catch (IOException e) {   // not there yet, or QEMU not listening yet
+                attempt.close();
+                last = e;
+                if (System.nanoTime() > deadline)
+                    throw new IOException("cannot connect to QMP socket " + socket + " within " + connectTimeout.toMillis() + " ms: " + e.getMessage(), e);
+                sleep(20);
+            }
+        }
+        channel = ch;
+        var in = Channels.newInputStream(ch);
+        Thread.ofVirtual().name("qmp-reader " + socket).start(() -> readLoop(in));
+        JsonNode greeting = poll(connectTimeout, "greeting");
+        if (!greeting.has("QMP")) throw new IOException("unexpected QMP greeting on " + socket + ": " + greeting);
+        long id = ids.incrementAndGet();
+        send(JSON.createObjectNode().put("execute", "qmp_capabilities").put("id", id));
+        JsonNode reply = awaitReply(id, "qmp_capabilities");
+        if (reply.has("error")) throw new IOException("QMP capabilities negotiation failed on " + socket + ": " + reply.get("error"));
+        if (last != null) LOG.debug("QMP connected to {} after retrying ({})", socket, last.getMessage());
+    }
+
+    private void readLoop(java.io.InputStream stream) {
+        try (MappingIterator<JsonNode> in = JSON.readerFor(JsonNode.class).readValues(stream)) {
+            while (in.hasNextValue()) {
+                JsonNode msg = in.nextValue();
+                if (msg.has("event")) {
+                    LOG.debug("QMP event {}", msg);
+                    synchronized (events) { events.add(msg); }
+                } else {
+                    replies.add(msg);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (channel != null && channel.isOpen()) readFailure = e instanceof IOException io ? io : new IOException(e);
+        } finally {
+            replies.add(EOF);
+        }
+    }
+
+    private JsonNode awaitReply(long id, String command) throws IOException {
+        long deadline = System.nanoTime() + replyTimeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            JsonNode reply = poll(Duration.ofNanos(Math.max(left, 0)), command);
+            if (reply.path("id").asLong(-1) == id) return reply;
+            LOG.debug("QMP: ignoring reply {} while waiting for {} (id {})", reply, command, id);
+        }
+    }
+
+    private JsonNode poll(Duration timeout, String what) throws IOException {
+        JsonNode msg;
+        try {
+            msg = replies.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for QMP " + what, e);
+        }
+        if (msg == null) throw new IOException("no QMP reply to " + what + " within " + timeout.toMillis() + " ms on " + socket);
+        if (msg == EOF) {
+            replies.add(EOF); // later calls fail fast too
+            String why = readFailure == null ? "" : ": " + readFailure.getMessage();
+            throw new QmpConnectionClosedException("QMP connection " + socket + " closed while waiting for " + what + why);
+        }
+        return msg;
+    }
+
+    private void send(ObjectNode request) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+        while (buf.hasRemaining()) channel.write(buf);
+    }
+
+    private static void sleep(long ms) throws IOException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        SocketChannel ch = channel;
+        if (ch == null) return;
+        try {
+            ch.close();
+        } catch (IOException e) {
+            LOG.debug("closing QMP socket {}: {}", socket, e.getMessage());
+        }
+    }
+
+    /** The QMP connection ended (QEMU exited or closed it). */
+    public static final class QmpConnectionClosedException extends IOException {
+        QmpConnectionClosedException(String message) { super(message); }
+    }
+}

@@ -1,0 +1,88 @@
+package io.urunc.vmm.types;
+
+import io.urunc.vmm.Accelerator;
+import io.urunc.vmm.GuestNetwork;
+import io.urunc.vmm.HostClock;
+import io.urunc.vmm.GuestSpec;
+import io.urunc.vmm.InvalidGuestSpecException;
+import io.urunc.vmm.MachineKind;
+import io.urunc.vmm.UnikernelType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A Linux kernel with the application as init: {@code console=ttyS0 panic=-1 <root> [ip=...] [ENV=...]
+ * [rd]init=<args[0]> -- <args[1..]>}. The kernel passes unrecognised {@code K=V} words to init as environment
+ * and the words after {@code --} as its arguments. Network uses the kernel's {@code ip=} syntax
+ * (client::gateway:netmask:hostname:device:off[:dns0[:dns1]]); kernels without IP autoconfiguration hand it
+ * to init as the variable {@code ip}.
+ */
+public final class LinuxType implements UnikernelType {
+    /** Kernel limits (MAX_INIT_ARGS / MAX_INIT_ENVS = 32, minus the kernel's own "init", HOME and TERM). */
+    static final int MAX_INIT_ARGS = 31;
+    static final int MAX_INIT_ENVS = 30;
+
+    @Override public String name() { return "linux"; }
+
+    @Override public Set<String> hypervisors() { return Set.of("qemu", "firecracker"); }
+
+    @Override public MachineKind preferredMachine() { return MachineKind.MICROVM; }
+
+    @Override
+    public String kernelCmdline(GuestSpec guest, String hypervisor) {
+        return cmdline(guest, List.of());
+    }
+
+    /**
+     * Under TCG on QEMU also {@code tsc_early_khz=<host TSC kHz>}: a loaded host makes the guest's PIT-based TSC
+     * calibration fail, and on microvm (no HPET/PM timer to fall back on) the kernel then hangs at boot.
+     */
+    @Override
+    public String kernelCmdline(GuestSpec guest, String hypervisor, Accelerator accelerator) {
+        if (accelerator == Accelerator.TCG && hypervisor.equals("qemu") && HostClock.tscKhz().isPresent())
+            return cmdline(guest, List.of("tsc_early_khz=" + HostClock.tscKhz().getAsLong()));
+        return cmdline(guest, List.of());
+    }
+
+    private String cmdline(GuestSpec guest, List<String> kernelParams) {
+        List<String> words = new ArrayList<>(List.of("console=ttyS0", "panic=-1"));
+        words.addAll(kernelParams);
+        String initKey = "init=";
+        switch (guest.root()) {
+            case NONE -> { }
+            case INITRD -> { words.addAll(List.of("root=/dev/ram0", "rw")); initKey = "rdinit="; }
+            case BLOCK -> words.addAll(List.of("root=/dev/vda", "rw"));
+            case SHARED_9P -> words.addAll(List.of("root=fs0", "rw", "rootfstype=9p",
+                    "rootflags=trans=virtio,version=9p2000.L,msize=5000000,cache=mmap,posixacl"));
+            case VIRTIOFS -> words.addAll(List.of("root=fs0", "rw", "rootfstype=virtiofs"));
+        }
+        guest.network().ifPresent(n -> words.add(ipOption(n)));
+        if (guest.env().size() > MAX_INIT_ENVS)
+            throw new InvalidGuestSpecException(guest.env().size() + " environment variables given; a Linux kernel command line passes at most " + MAX_INIT_ENVS);
+        for (Map.Entry<String, String> e : guest.env().entrySet()) words.add(KernelArgs.envAssignment(e.getKey(), e.getValue()));
+        List<String> args = guest.args();
+        if (!args.isEmpty()) {
+            String init = args.getFirst();
+            if (init.isEmpty() || init.chars().anyMatch(c -> c == ' ' || c == '"' || Character.isISOControl(c)))
+                throw new InvalidGuestSpecException("init program path must be non-empty without spaces, quotes or control characters: '" + init + "'");
+            words.add(initKey + init);
+            if (args.size() - 1 > MAX_INIT_ARGS)
+                throw new InvalidGuestSpecException((args.size() - 1) + " arguments given after the program; a Linux kernel command line passes at most " + MAX_INIT_ARGS);
+            if (args.size() > 1) {
+                words.add("--");
+                for (int i = 1; i < args.size(); i++) words.add(KernelArgs.quote(args.get(i), "argument " + i));
+            }
+        }
+        return KernelArgs.checkLength(String.join(" ", words));
+    }
+
+    static String ipOption(GuestNetwork n) {
+        StringBuilder s = new StringBuilder("ip=").append(n.ipv4()).append("::").append(n.gateway() == null ? "" : n.gateway())
+                .append(':').append(n.netmask()).append(":urunc:eth0:off");
+        for (String dns : n.dns().stream().limit(2).toList()) s.append(':').append(dns);
+        return s.toString();
+    }
+}

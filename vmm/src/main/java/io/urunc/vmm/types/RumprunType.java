@@ -1,0 +1,68 @@
+package io.urunc.vmm.types;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.urunc.vmm.GuestDeviceHints;
+import io.urunc.vmm.GuestSpec;
+import io.urunc.vmm.InvalidGuestSpecException;
+import io.urunc.vmm.MachineKind;
+import io.urunc.vmm.RootKind;
+import io.urunc.vmm.UnikernelType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Rumprun on Solo5: its JSON-like configuration, {@code {"cmdline":"<args>","env":"K=V",...,"net":{...},"blk":{...}}}.
+ * "env" repeats once per variable (so it is assembled by hand, not as a JSON object). The network mask is "1"
+ * (an all-inclusive /1, as urunc sets it so gateways outside the container subnet stay reachable); a BLOCK root
+ * is the etfs disk /dev/ld0a mounted at /data. Solo5 device names: "tap" and "rootfs".
+ */
+public final class RumprunType implements UnikernelType {
+    static final String BLOCK_MOUNTPOINT = "/data";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override public String name() { return "rumprun"; }
+
+    @Override public Set<String> hypervisors() { return Set.of("hvt", "spt"); }
+
+    @Override public GuestDeviceHints deviceHints() { return new GuestDeviceHints(MachineKind.PC, "tap", "rootfs", Map.of()); }
+
+    @Override
+    public String kernelCmdline(GuestSpec guest, String hypervisor) {
+        if (guest.root() != RootKind.NONE && guest.root() != RootKind.BLOCK)
+            throw new InvalidGuestSpecException("rumprun guests can only take a block device root, not " + guest.root());
+        List<String> members = new ArrayList<>();
+        members.add(member("cmdline", String.join(" ", guest.args())));
+        for (Map.Entry<String, String> e : guest.env().entrySet()) {
+            if (e.getKey().isEmpty() || e.getKey().contains("=")) throw new InvalidGuestSpecException("invalid environment variable name '" + e.getKey() + "'");
+            members.add(member("env", e.getKey() + "=" + e.getValue()));
+        }
+        guest.network().ifPresent(n -> members.add("\"net\":" + object(Map.of(
+                "if", "ukvmif0", "cloner", "True", "type", "inet", "method", "static",
+                "addr", n.ipv4(), "mask", "1", "gw", n.gateway() == null ? "" : n.gateway()),
+                List.of("if", "cloner", "type", "method", "addr", "mask", "gw"))));
+        if (guest.root() == RootKind.BLOCK)
+            members.add("\"blk\":" + object(Map.of("source", "etfs", "path", "/dev/ld0a", "fstype", "blk", "mountpoint", BLOCK_MOUNTPOINT),
+                    List.of("source", "path", "fstype", "mountpoint")));
+        return "{" + String.join(",", members) + "}";
+    }
+
+    private static String member(String key, String value) { return str(key) + ":" + str(value); }
+
+    private static String object(Map<String, String> values, List<String> order) {
+        List<String> m = new ArrayList<>();
+        for (String k : order) m.add(member(k, values.get(k)));
+        return "{" + String.join(",", m) + "}";
+    }
+
+    private static String str(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
