@@ -1,5 +1,6 @@
 package io.urunc.shim;
 
+import io.urunc.network.UnikernelNetwork;
 import io.urunc.proto.task.DeleteResponse;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.task.TaskRecord;
@@ -41,6 +42,7 @@ final class DeleteCommand {
                     System.err.println("unmount " + r.rootfsMount() + ": " + e.getMessage());
                 }
             }
+            if (!r.netns().isEmpty()) UnikernelNetwork.detachByContainerId(Path.of(r.netns()), r.id());
             deleteTree(Path.of(r.runDir()));
             store.remove(args.namespace(), args.id());
         });

@@ -28,7 +28,8 @@ public record Bundle(
         Optional<Double> cpus,
         Optional<Path> networkNamespace,
         Optional<String> cgroupsPath,
-        String rootPath) {
+        String rootPath,
+        Optional<Path> resolvConfMount) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** config.json of a real container is a few KiB; refuse absurd ones rather than reading them into memory. */
@@ -68,7 +69,8 @@ public record Bundle(
                 cpus(resources.path("cpu")),
                 networkNamespace(linux.path("namespaces")),
                 optionalText(linux.path("cgroupsPath")),
-                spec.path("root").path("path").asText("rootfs"));
+                spec.path("root").path("path").asText("rootfs"),
+                bindSource(spec.path("mounts"), "/etc/resolv.conf"));
     }
 
     private static Map<String, String> stringMap(JsonNode node, String field) throws BundleException {
@@ -108,6 +110,17 @@ public record Bundle(
         for (JsonNode ns : namespaces) {
             if ("network".equals(ns.path("type").asText()) && !ns.path("path").asText("").isEmpty()) {
                 return Optional.of(Path.of(ns.path("path").asText()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The host file bind-mounted at {@code destination} (docker and CRI mount resolv.conf this way). */
+    private static Optional<Path> bindSource(JsonNode mounts, String destination) {
+        for (JsonNode m : mounts) {
+            String src = m.path("source").asText("");
+            if (destination.equals(m.path("destination").asText()) && src.startsWith("/")) {
+                return Optional.of(Path.of(src));
             }
         }
         return Optional.empty();

@@ -5,6 +5,11 @@ import io.urunc.image.MetadataResolver;
 import io.urunc.image.UnikernelMetadata;
 import io.urunc.proto.task.CreateTaskRequest;
 import io.urunc.proto.types.Mount;
+import io.urunc.network.AttachOptions;
+import io.urunc.network.NetnsExecutor;
+import io.urunc.network.NetworkAttachment;
+import io.urunc.network.NetworkException;
+import io.urunc.network.UnikernelNetwork;
 import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.bundle.BundleException;
 import io.urunc.shim.config.MonitorConfig;
@@ -20,10 +25,12 @@ import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.Accelerator;
 import io.urunc.vmm.AcceleratorDetector;
 import io.urunc.vmm.AcceleratorUnavailableException;
+import io.urunc.vmm.GuestNetwork;
 import io.urunc.vmm.GuestSpec;
 import io.urunc.vmm.Hypervisor;
 import io.urunc.vmm.Hypervisors;
 import io.urunc.vmm.LaunchPlan;
+import io.urunc.vmm.NetAttachment;
 import io.urunc.vmm.RootKind;
 import io.urunc.vmm.UnikernelType;
 import io.urunc.vmm.UnikernelTypes;
@@ -128,8 +135,19 @@ public final class TaskFactory {
                 ? Optional.of(insideRootfs(rootfs, md.initrd().get(), "com.urunc.unikernel.initrd"))
                 : Optional.empty();
 
+        Optional<NetworkAttachment> network = attachNetwork(bundle, rootfs, id, cleanup);
+        if (network.isPresent() && network.get().hasTap()) {
+            store.save(record[0] = record[0].withTap(network.get().netns().toString(), network.get().tapName()));
+        }
+        Optional<GuestNetwork> guestNet = network.flatMap(NetworkAttachment::guest)
+                .map(g -> new GuestNetwork(g.ipv4(), g.prefixLength(), g.gateway(), g.mac(), g.dns()));
+        Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
+                .flatMap(a -> a.guest().map(g -> new NetAttachment(a.tapName(), g.mac())));
+        VmProcess.NamespaceEntry namespaces = network.<VmProcess.NamespaceEntry>map(a -> new NetnsEntry(a.netns()))
+                .orElse(VmProcess.NamespaceEntry.HOST);
+
         List<String> args = MetadataResolver.appArgs(md, bundle.args());
-        GuestSpec guest = new GuestSpec(args, guestEnv(bundle), Optional.empty(),
+        GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet,
                 initrd.isPresent() ? RootKind.INITRD : RootKind.NONE, md.unikernelVersion().orElse(null));
         Accelerator accelerator = accelerator(hypervisor, monitor, binary);
         String cmdline;
@@ -141,7 +159,7 @@ public final class TaskFactory {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
         VmConfig vm = new VmConfig(id, binary, kernel, initrd, cmdline, resources(bundle, monitor),
-                accelerator, Optional.empty(), List.of(), extra, runDir,
+                accelerator, nic, List.of(), extra, runDir,
                 monitor.seccomp()).withHints(type.deviceHints());
         LaunchPlan plan;
         try {
@@ -162,8 +180,42 @@ public final class TaskFactory {
         cgroup.ifPresent(c -> cleanup.push("cgroup", c::delete));
 
         return new TaskSetup(id, namespace, Path.of(req.getBundle()), hypervisor, plan, io, cgroup,
-                VmProcess.NamespaceEntry.HOST, cleanup,
+                namespaces, cleanup,
                 pid -> store.save(record[0] = record[0].withPid(pid)), controlConnector);
+    }
+
+    /**
+     * With a network namespace path in the spec (CNI, docker, ctr --with-ns), the VM takes over the
+     * container's interface through a tap; without one the VM has no NIC, like a container with only lo.
+     */
+    private static Optional<NetworkAttachment> attachNetwork(Bundle bundle, Path rootfs, String id, Cleanup cleanup)
+            throws TtrpcException {
+        if (bundle.networkNamespace().isEmpty()) return Optional.empty();
+        Path netns = bundle.networkNamespace().get();
+        AttachOptions options = AttachOptions.defaults();
+        Optional<Path> resolvConf = bundle.resolvConfMount().or(() -> {
+            try {
+                return Optional.of(RootfsPaths.resolveRegularFile(rootfs, "/etc/resolv.conf"));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        });
+        if (resolvConf.isPresent()) options = options.withResolvConf(resolvConf.get());
+        try {
+            NetworkAttachment a = UnikernelNetwork.attach(netns, id, options);
+            cleanup.push("network " + a.mode() + " " + a.tapName(), () -> UnikernelNetwork.detach(a));
+            return Optional.of(a);
+        } catch (NetworkException e) {
+            throw TtrpcException.failedPrecondition("task " + id + ": network: " + e.getMessage());
+        }
+    }
+
+    /** Starts the VMM from a thread inside the container's network namespace. */
+    private record NetnsEntry(Path netns) implements VmProcess.NamespaceEntry {
+        @Override
+        public <T> T call(java.util.concurrent.Callable<T> action) throws Exception {
+            return NetnsExecutor.callIn(netns, action);
+        }
     }
 
     /** QEMU is started with -S: the VMM is up at Create, the guest runs at Start. */

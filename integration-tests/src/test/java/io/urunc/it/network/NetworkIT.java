@@ -1,0 +1,87 @@
+package io.urunc.it.network;
+
+import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Exec;
+import io.urunc.it.support.Guests;
+import io.urunc.it.support.Netns;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A unikernel HTTP server in a prepared network namespace answers from the host, like a container would. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NetworkIT {
+    private Containerd containerd;
+
+    @BeforeAll
+    void start() throws Exception {
+        containerd = Containerd.start();
+        Guests.importInto(containerd, "default", "httpd", "tiny");
+    }
+
+    @AfterAll
+    void stop() {
+        if (containerd != null) containerd.close();
+    }
+
+    @Test
+    void httpGuestAnswersOnTheContainersAddressAndCleansUp() throws Exception {
+        try (Netns ns = new Netns("uit-http", 77)) {
+            containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--with-ns", "network:" + ns.path(),
+                    Guests.HTTPD, "web").ok();
+            try {
+                String body = getWithin(Duration.ofSeconds(90), "http://" + ns.containerIp + "/");
+                assertTrue(body.contains("URUNC-HTTPD-OK"), body);
+                assertTrue(ns.links().contains("urt"), "the VM's tap is in the container's netns: " + ns.links());
+            } finally {
+                containerd.ctr("task", "kill", "-s", "SIGKILL", "web");
+                Thread.sleep(500);
+                containerd.ctr("task", "delete", "-f", "web");
+                containerd.ctr("container", "delete", "web");
+            }
+            assertFalse(ns.links().contains("urt"), "tap removed: " + ns.links());
+            assertTrue(ns.ingressFilters("eth0").isBlank(), "redirect removed: " + ns.ingressFilters("eth0"));
+            assertFalse(ns.qdiscs().contains("ingress"), "ingress qdisc removed: " + ns.qdiscs());
+        }
+    }
+
+    @Test
+    void aNamespaceWithOnlyLoopbackGivesAVmWithoutNic() throws Exception {
+        Netns.ip("netns", "add", "uit-lo");
+        try {
+            Exec.Result r = containerd.ctr(Duration.ofSeconds(60), "run", "--rm", "--runtime", "io.containerd.urunc.v2",
+                    "--with-ns", "network:/var/run/netns/uit-lo", Guests.TINY, "lo-only", "exit=0");
+            assertEquals(0, r.exit(), r + containerd.shimLogs());
+            assertTrue(r.stdout().contains("TINY: booted"), r.toString());
+        } finally {
+            Netns.ip("netns", "del", "uit-lo");
+        }
+    }
+
+    private String getWithin(Duration limit, String url) throws InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + limit.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) return r.body();
+            } catch (Exception e) {
+                last = e;
+            }
+            Thread.sleep(500);
+        }
+        fail("no answer from " + url + " within " + limit + ": " + last + "\n" + containerd.shimLogs());
+        return null;
+    }
+}

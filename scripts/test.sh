@@ -1,0 +1,8 @@
+#!/bin/bash
+# The whole test suite: unit tests and end-to-end tests through real containerd, runc, QEMU, docker.
+# Needs root (mounts, network namespaces, containerd). Usage: sudo scripts/test.sh [extra maven args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+exec ./mvnw -B -ntp verify "$@"
