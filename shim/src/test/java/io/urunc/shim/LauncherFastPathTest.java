@@ -1,0 +1,81 @@
+package io.urunc.shim;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The shell launcher answers `start` for a live daemon without a JVM (URUNC_JAVA=/bin/false proves it),
+ * and hands anything doubtful to Java.
+ */
+class LauncherFastPathTest {
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void cleanup() throws Exception {
+        for (AutoCloseable c : toClose.reversed()) c.close();
+    }
+
+    private record Run(int exit, String output) {}
+
+    private Run start(Path bundle, Path config, String address) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("sh", Path.of("bin/containerd-shim-urunc-v2").toAbsolutePath().toString(),
+                "-namespace", "fastpath", "-address", address, "-publish-binary", "/usr/bin/containerd",
+                "-id", "c1", "start").directory(bundle.toFile()).redirectErrorStream(true);
+        pb.environment().put("URUNC_JAVA", "/bin/false");
+        pb.environment().put("URUNC_HOME", "/nonexistent");
+        pb.environment().put("URUNC_CONFIG_FILE", config.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        return new Run(p.exitValue(), out);
+    }
+
+    @Test
+    void liveDaemonIsFoundWithoutJava(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path config = dir.resolve("c.toml");
+        Files.writeString(config, "[shim]\nstate_dir = \"" + state + "\"\n");
+        String address = dir.resolve("containerd.sock").toString();
+        DaemonAddress daemon = DaemonAddress.of(address, "fastpath", "", state);
+        Files.createDirectories(daemon.pidFile().getParent());
+        Files.createDirectories(daemon.socket().getParent());
+        ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        listener.bind(UnixDomainSocketAddress.of(daemon.socket()));
+        toClose.add(() -> {
+            listener.close();
+            Files.deleteIfExists(daemon.socket());
+        });
+        Process fakeDaemon = new ProcessBuilder("python3", "-c", "import time; time.sleep(30)", "io.urunc.shim.Main",
+                "-socket", daemon.socket().toString(), "daemon").start();
+        toClose.add(fakeDaemon::destroyForcibly);
+        Files.writeString(daemon.pidFile(), Long.toString(fakeDaemon.pid()));
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+
+        Run run = start(bundle, config, address);
+        assertEquals(0, run.exit(), run.output());
+        assertEquals("unix://" + daemon.socket(), run.output(), "exactly the address, nothing else");
+        assertEquals("unix://" + daemon.socket(), Files.readString(bundle.resolve("address")));
+        assertTrue(Files.exists(daemon.wantedFile()), "a start marks the daemon as wanted");
+
+        // A pid that is no longer that daemon: the launcher does not trust it and runs Java (here: /bin/false).
+        fakeDaemon.destroyForcibly().waitFor();
+        Files.delete(bundle.resolve("address"));
+        Run stale = start(bundle, config, address);
+        assertNotEquals(0, stale.exit());
+        assertFalse(stale.output().contains("unix://"), stale.output());
+        assertFalse(Files.exists(bundle.resolve("address")));
+    }
+}
