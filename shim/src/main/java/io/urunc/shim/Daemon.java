@@ -47,8 +47,8 @@ final class Daemon {
         EventPublisher events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
         TaskStore store = new TaskStore(config.stateDir());
         MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
-        TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector());
-        TaskService service = new TaskService(factory, events, config.killGrace(), () -> LOG.debug("shutdown requested"));
+        TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(), null);
+        TaskService service = new TaskService(factory, events, () -> LOG.debug("shutdown requested"));
         TtrpcServer server = service.register(TtrpcServer.builder()).build();
         Files.createDirectories(address.socket().getParent());
         removeStaleSocket(address.socket());

@@ -65,31 +65,34 @@ public final class TaskFactory {
     private final TaskStore store;
     private final Map<String, Accelerator> accelerators = new ConcurrentHashMap<>();
     private final TaskSetup.ControlConnector controlConnector;
+    private final DelegateTasks delegate;
 
     public TaskFactory(ShimConfig config, String namespace, MetadataResolver metadata, TaskStore store,
-                       TaskSetup.ControlConnector controlConnector) {
+                       TaskSetup.ControlConnector controlConnector, DelegateTasks delegate) {
         this.config = config;
         this.namespace = namespace;
         this.metadata = metadata;
         this.store = store;
         this.controlConnector = controlConnector;
+        this.delegate = delegate;
     }
 
-    public TaskSetup prepare(CreateTaskRequest req) throws TtrpcException {
+    /** A created task: a unikernel with its VMM launched (held until Start), or a delegated container. */
+    public Task create(CreateTaskRequest req, TaskEvents events) throws TtrpcException {
         String id = req.getId();
         if (id.isEmpty() || id.contains("/") || id.equals(".") || id.equals("..")) {
             throw TtrpcException.invalidArgument("invalid task id \"" + id + "\"");
         }
         Cleanup cleanup = new Cleanup();
         try {
-            return prepare(req, id, cleanup);
+            return create(req, id, cleanup, events);
         } catch (TtrpcException | RuntimeException e) {
             cleanup.close();
             throw e;
         }
     }
 
-    private TaskSetup prepare(CreateTaskRequest req, String id, Cleanup cleanup) throws TtrpcException {
+    private Task create(CreateTaskRequest req, String id, Cleanup cleanup, TaskEvents events) throws TtrpcException {
         Bundle bundle;
         try {
             bundle = Bundle.load(Path.of(req.getBundle()));
@@ -125,7 +128,17 @@ public final class TaskFactory {
             throw TtrpcException.failedPrecondition("task " + id + ": cannot mount rootfs: " + e.getMessage());
         }
 
-        UnikernelMetadata md = resolveMetadata(bundle, rootfs, id);
+        Optional<UnikernelMetadata> found = resolveMetadata(bundle, rootfs, id);
+        if (found.isEmpty()) {
+            if (delegate == null) {
+                throw TtrpcException.failedPrecondition("task " + id + ": not a unikernel image: no"
+                        + " com.urunc.unikernel.* annotations, image labels or /urunc.json were found, and"
+                        + " delegation of ordinary containers to runc is disabled");
+            }
+            store.remove(namespace, id);
+            return delegate.create(req, bundle, cleanup, events);
+        }
+        UnikernelMetadata md = found.get();
         Hypervisor hypervisor = hypervisor(md);
         UnikernelType type = unikernelType(md, hypervisor);
         MonitorConfig monitor = config.monitor(hypervisor.name());
@@ -179,9 +192,12 @@ public final class TaskFactory {
         Optional<Cgroup> cgroup = bundle.cgroupsPath().flatMap(Cgroup::create);
         cgroup.ifPresent(c -> cleanup.push("cgroup", c::delete));
 
-        return new TaskSetup(id, namespace, Path.of(req.getBundle()), hypervisor, plan, io, cgroup,
-                namespaces, cleanup,
+        TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), hypervisor, plan, io,
+                cgroup, namespaces, cleanup,
                 pid -> store.save(record[0] = record[0].withPid(pid)), controlConnector);
+        UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
+        task.launch();
+        return task;
     }
 
     /**
@@ -226,19 +242,12 @@ public final class TaskFactory {
         return new LaunchPlan(List.copyOf(argv), plan.filesToWrite(), plan.controlSocket());
     }
 
-    private UnikernelMetadata resolveMetadata(Bundle bundle, Path rootfs, String id) throws TtrpcException {
-        Optional<UnikernelMetadata> md;
+    private Optional<UnikernelMetadata> resolveMetadata(Bundle bundle, Path rootfs, String id) throws TtrpcException {
         try {
-            md = metadata.resolve(bundle.annotations(), rootfs, namespace, id);
+            return metadata.resolve(bundle.annotations(), rootfs, namespace, id);
         } catch (InvalidMetadataException e) {
             throw TtrpcException.invalidArgument("task " + id + ": invalid unikernel metadata: " + e.getMessage());
         }
-        if (md.isEmpty()) {
-            throw TtrpcException.failedPrecondition("task " + id + ": not a unikernel image: no com.urunc.unikernel.*"
-                    + " annotations, image labels or /urunc.json were found; ordinary containers belong to runc"
-                    + " (delegation to runc is not implemented yet)");
-        }
-        return md.get();
     }
 
     private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {

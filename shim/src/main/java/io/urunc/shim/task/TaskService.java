@@ -29,16 +29,14 @@ public final class TaskService {
 
     private final TaskFactory factory;
     private final TaskEvents events;
-    private final java.time.Duration killGrace;
-    private final Map<String, UnikernelTask> tasks = new ConcurrentHashMap<>();
+    private final Map<String, Task> tasks = new ConcurrentHashMap<>();
     /** Ids whose Create is under way, so that a concurrent Create of the same id is refused. */
     private final java.util.Set<String> creating = ConcurrentHashMap.newKeySet();
     private final Runnable onShutdownRequest;
 
-    public TaskService(TaskFactory factory, TaskEvents events, java.time.Duration killGrace, Runnable onShutdownRequest) {
+    public TaskService(TaskFactory factory, TaskEvents events, Runnable onShutdownRequest) {
         this.factory = factory;
         this.events = events;
-        this.killGrace = killGrace;
         this.onShutdownRequest = onShutdownRequest;
     }
 
@@ -64,7 +62,7 @@ public final class TaskService {
                 })
                 .register(SERVICE, "CloseIO", CloseIORequest.parser(), (r, c) -> {
                     noExec(r.getExecId());
-                    if (r.getStdin()) task(r.getId()).io().closeStdin();
+                    if (r.getStdin()) task(r.getId()).closeStdin();
                     return Empty.getDefaultInstance();
                 })
                 .register(SERVICE, "Connect", ConnectRequest.parser(), (r, c) -> connect(r))
@@ -91,8 +89,8 @@ public final class TaskService {
                 });
     }
 
-    private UnikernelTask task(String id) throws TtrpcException {
-        UnikernelTask t = tasks.get(id);
+    private Task task(String id) throws TtrpcException {
+        Task t = tasks.get(id);
         if (t == null) throw TtrpcException.notFound("task " + id + " not found");
         return t;
     }
@@ -111,14 +109,7 @@ public final class TaskService {
             throw TtrpcException.alreadyExists("task " + r.getId() + " already exists");
         }
         try {
-            TaskSetup setup = factory.prepare(r);
-            UnikernelTask task = new UnikernelTask(setup, events, killGrace);
-            try {
-                task.launch();
-            } catch (TtrpcException e) {
-                setup.cleanup().close();
-                throw e;
-            }
+            Task task = factory.create(r, events);
             tasks.put(r.getId(), task);
             events.publish("/tasks/create", TaskCreate.newBuilder()
                     .setContainerId(r.getId()).setBundle(r.getBundle()).addAllRootfs(r.getRootfsList())
@@ -144,11 +135,11 @@ public final class TaskService {
 
     private StateResponse state(StateRequest r) throws TtrpcException {
         noExec(r.getExecId());
-        UnikernelTask t = task(r.getId());
+        Task t = task(r.getId());
         StateResponse.Builder b = StateResponse.newBuilder()
-                .setId(t.id()).setBundle(t.setup().bundle().toString()).setPid(t.pid())
-                .setStatus(status(t.state()))
-                .setStdin(t.io().stdinPath()).setStdout(t.io().stdoutPath()).setStderr(t.io().stderrPath())
+                .setId(t.id()).setBundle(t.bundle().toString()).setPid(t.pid())
+                .setStatus(status(t.state())).setTerminal(t.terminal())
+                .setStdin(t.stdinPath()).setStdout(t.stdoutPath()).setStderr(t.stderrPath())
                 .setExitedAt(Timestamps.GO_ZERO);
         t.exitStatus().ifPresent(e -> b.setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())));
         return b.build();
@@ -165,7 +156,7 @@ public final class TaskService {
 
     private WaitResponse await(WaitRequest r) throws TtrpcException {
         noExec(r.getExecId());
-        UnikernelTask t = task(r.getId());
+        Task t = task(r.getId());
         try {
             ExitStatus e = t.exitFuture().get();
             return WaitResponse.newBuilder().setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build();
@@ -179,13 +170,13 @@ public final class TaskService {
 
     private Empty kill(KillRequest r) throws TtrpcException {
         noExec(r.getExecId());
-        task(r.getId()).kill(r.getSignal());
+        task(r.getId()).kill(r.getSignal(), r.getAll());
         return Empty.getDefaultInstance();
     }
 
     private DeleteResponse delete(DeleteRequest r) throws TtrpcException {
         noExec(r.getExecId());
-        UnikernelTask t = task(r.getId());
+        Task t = task(r.getId());
         int pid = t.pid();
         ExitStatus e = t.delete();
         tasks.remove(r.getId());
@@ -197,20 +188,20 @@ public final class TaskService {
     }
 
     private PidsResponse pids(PidsRequest r) throws TtrpcException {
-        UnikernelTask t = task(r.getId());
+        Task t = task(r.getId());
         PidsResponse.Builder b = PidsResponse.newBuilder();
-        if (t.pid() != 0 && t.exitStatus().isEmpty()) b.addProcesses(ProcessInfo.newBuilder().setPid(t.pid()));
+        for (int pid : t.pids()) b.addProcesses(ProcessInfo.newBuilder().setPid(pid));
         return b.build();
     }
 
     private ConnectResponse connect(ConnectRequest r) throws TtrpcException {
-        UnikernelTask t = tasks.get(r.getId());
+        Task t = tasks.get(r.getId());
         return ConnectResponse.newBuilder().setShimPid((int) ProcessHandle.current().pid())
                 .setTaskPid(t == null ? 0 : t.pid()).setVersion("urunc-java 0.1.0").build();
     }
 
     private StatsResponse stats(StatsRequest r) throws TtrpcException {
-        UnikernelTask t = task(r.getId());
+        Task t = task(r.getId());
         Optional<Cgroup> cg = t.cgroup();
         if (cg.isEmpty()) {
             throw TtrpcException.failedPrecondition("task " + t.id() + " has no cgroup to report statistics from");
@@ -229,9 +220,9 @@ public final class TaskService {
 
     /** Kills and deletes every task: the daemon is going away. */
     public void deleteAll() {
-        for (UnikernelTask t : tasks.values()) {
+        for (Task t : tasks.values()) {
             try {
-                if (t.exitStatus().isEmpty()) t.kill(io.urunc.sys.Libc.SIGKILL);
+                if (t.exitStatus().isEmpty()) t.kill(io.urunc.sys.Libc.SIGKILL, true);
                 t.exitFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
                 t.delete();
             } catch (Exception e) {

@@ -17,6 +17,7 @@ public record TaskSetup(
         String id,
         String namespace,
         Path bundle,
+        boolean terminal,
         Hypervisor hypervisor,
         LaunchPlan plan,
         TaskIo io,

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * where the hypervisor allows it (QEMU {@code -S}), and let go at Start: so a VMM that cannot start
  * fails Create with its own words, and Start costs only a QMP {@code cont}.
  */
-public final class UnikernelTask {
+public final class UnikernelTask implements Task {
     private static final Logger LOG = LogManager.getLogger(UnikernelTask.class);
     private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("kill-grace").factory());
@@ -48,31 +48,67 @@ public final class UnikernelTask {
         this.killGrace = killGrace;
     }
 
+    @Override
     public String id() {
         return setup.id();
+    }
+
+    @Override
+    public java.nio.file.Path bundle() {
+        return setup.bundle();
+    }
+
+    @Override
+    public String stdinPath() {
+        return setup.io().stdinPath();
+    }
+
+    @Override
+    public String stdoutPath() {
+        return setup.io().stdoutPath();
+    }
+
+    @Override
+    public String stderrPath() {
+        return setup.io().stderrPath();
+    }
+
+    @Override
+    public boolean terminal() {
+        return setup.terminal();
+    }
+
+    @Override
+    public void closeStdin() {
+        setup.io().closeStdin();
+    }
+
+    @Override
+    public java.util.List<Integer> pids() {
+        return pid() != 0 && exitStatus().isEmpty() ? java.util.List.of(pid()) : java.util.List.of();
     }
 
     public TaskSetup setup() {
         return setup;
     }
 
+    @Override
     public TaskState state() {
         return state.state();
     }
 
-    public TaskIo io() {
-        return setup.io();
-    }
-
+    @Override
     public int pid() {
         VmProcess p = vmm;
         return p == null ? 0 : (int) p.pid();
     }
 
+    @Override
     public Optional<ExitStatus> exitStatus() {
         return Optional.ofNullable(exit.getNow(null));
     }
 
+    @Override
     public CompletableFuture<ExitStatus> exitFuture() {
         return exit;
     }
@@ -99,6 +135,7 @@ public final class UnikernelTask {
         }
     }
 
+    @Override
     public int start() throws TtrpcException {
         state.apply(Transition.START);
         try {
@@ -146,7 +183,8 @@ public final class UnikernelTask {
      * SIGKILL stops the VMM at once. SIGTERM, SIGINT, SIGHUP and SIGQUIT ask the guest to power off
      * (ACPI through QMP) and stop the VMM after the grace period if it has not. Signal 0 only checks.
      */
-    public void kill(int signal) throws TtrpcException {
+    @Override
+    public void kill(int signal, boolean all) throws TtrpcException {
         TaskState s = state.state();
         if (s == TaskState.STOPPED || s == TaskState.DELETED || exit.isDone()) {
             throw TtrpcException.notFound("process already finished");
@@ -202,6 +240,7 @@ public final class UnikernelTask {
         }, killGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    @Override
     public void pause() throws TtrpcException {
         VmControl c = requireControl("pause");
         state.apply(Transition.PAUSE);
@@ -214,6 +253,7 @@ public final class UnikernelTask {
         events.publish("/tasks/paused", TaskPaused.newBuilder().setContainerId(id()).build());
     }
 
+    @Override
     public void resume() throws TtrpcException {
         VmControl c = requireControl("resume");
         state.apply(Transition.RESUME);
@@ -239,6 +279,7 @@ public final class UnikernelTask {
      * Delete: only a created or stopped task. A created task's held VMM is stopped first. Everything set
      * up for the task is released.
      */
+    @Override
     public ExitStatus delete() throws TtrpcException {
         state.apply(Transition.DELETE);
         VmProcess p = vmm;
@@ -256,6 +297,7 @@ public final class UnikernelTask {
     }
 
     /** Stats of the VMM's cgroup, if it has one. */
+    @Override
     public Optional<Cgroup> cgroup() {
         return setup.cgroup();
     }
