@@ -55,6 +55,46 @@ class NetworkIT {
     }
 
     @Test
+    void twoUnikernelsShareOneNetworkNamespace() throws Exception {
+        try (Netns ns = new Netns("uit-two", 78)) {
+            String with = "network:" + ns.path();
+            try {
+                containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--with-ns", with, Guests.HTTPD, "first").ok();
+                containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--with-ns", with, Guests.HTTPD, "second").ok();
+                // The first takes over eth0: reachable from outside on the container's address.
+                assertTrue(getWithin(Duration.ofSeconds(90), "http://" + ns.containerIp + "/").contains("URUNC-HTTPD-OK"));
+                // The second gets a private /30 on its own tap: reachable from inside the pod's netns.
+                String tapAddr = Exec.run(Duration.ofSeconds(10), java.util.Map.of(), "ip", "-n", ns.name(), "-o", "-4",
+                        "addr", "show").stdout().lines().filter(l -> l.contains("urt") && l.contains("169.254."))
+                        .map(l -> l.replaceAll(".*inet (\\S+)/30.*", "$1")).findFirst().orElseThrow(
+                                () -> new AssertionError("no private tap address: " + ns.links()));
+                String[] o = tapAddr.split("\\.");
+                String guest = o[0] + "." + o[1] + "." + o[2] + "." + (Integer.parseInt(o[3]) + 1);
+                long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                Exec.Result get;
+                do {
+                    get = Exec.run(Duration.ofSeconds(10), java.util.Map.of(), "ip", "netns", "exec", ns.name(),
+                            "curl", "-s", "--max-time", "3", "http://" + guest + "/");
+                    if (get.exit() == 0) break;
+                    Thread.sleep(500);
+                } while (System.nanoTime() < deadline);
+                assertTrue(get.stdout().contains("URUNC-HTTPD-OK"), "private guest " + guest + ": " + get);
+            } finally {
+                for (String id : new String[] {"first", "second"}) {
+                    containerd.ctr("task", "kill", "-s", "SIGKILL", id);
+                }
+                Thread.sleep(500);
+                for (String id : new String[] {"first", "second"}) {
+                    containerd.ctr("task", "delete", "-f", id);
+                    containerd.ctr("container", "delete", id);
+                }
+            }
+            assertFalse(ns.links().contains("urt"), "both taps removed: " + ns.links());
+            assertFalse(ns.qdiscs().contains("ingress"), "ingress qdiscs removed: " + ns.qdiscs());
+        }
+    }
+
+    @Test
     void aNamespaceWithOnlyLoopbackGivesAVmWithoutNic() throws Exception {
         Netns.ip("netns", "add", "uit-lo");
         try {
