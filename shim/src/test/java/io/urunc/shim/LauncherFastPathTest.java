@@ -31,16 +31,42 @@ class LauncherFastPathTest {
     private record Run(int exit, String output) {}
 
     private Run start(Path bundle, Path config, String address) throws Exception {
+        return launcher(bundle, config, address, "start");
+    }
+
+    private Run launcher(Path bundle, Path config, String address, String action) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("sh", Path.of("bin/containerd-shim-urunc-v2").toAbsolutePath().toString(),
                 "-namespace", "fastpath", "-address", address, "-publish-binary", "/usr/bin/containerd",
-                "-id", "c1", "start").directory(bundle.toFile()).redirectErrorStream(true);
+                "-id", "c1", action).directory(bundle.toFile()).redirectErrorStream(true);
         pb.environment().put("URUNC_JAVA", "/bin/false");
         pb.environment().put("URUNC_HOME", "/nonexistent");
         pb.environment().put("URUNC_CONFIG_FILE", config.toString());
         Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        byte[] out = p.getInputStream().readAllBytes();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-        return new Run(p.exitValue(), out);
+        return new Run(p.exitValue(), new String(out, StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
+    void deleteOfAnAlreadyCleanedTaskIsAnsweredWithoutJava(@TempDir Path dir) throws Exception {
+        Path state = Files.createDirectories(dir.resolve("state"));
+        Path config = dir.resolve("c.toml");
+        Files.writeString(config, "[shim]\nstate_dir = \"" + state + "\"\n");
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        long before = System.currentTimeMillis() / 1000;
+
+        Run run = launcher(bundle, config, "/run/x.sock", "delete");
+        assertEquals(0, run.exit());
+        var response = io.urunc.proto.task.DeleteResponse.parseFrom(run.output().getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(137, response.getExitStatus(), "128+SIGKILL, as containerd's runc shim answers");
+        assertTrue(response.getExitedAt().getSeconds() >= before
+                && response.getExitedAt().getSeconds() <= before + 5, response.toString());
+
+        // A task record means there may be a VMM, mount or tap to clean: that is Java's job.
+        Files.createDirectories(state.resolve("tasks/fastpath"));
+        Files.writeString(state.resolve("tasks/fastpath/c1.json"), "{}");
+        Run withRecord = launcher(bundle, config, "/run/x.sock", "delete");
+        assertNotEquals(0, withRecord.exit(), "went to the JVM (/bin/false here)");
     }
 
     @Test
