@@ -124,6 +124,8 @@ class ShimLifecycleIT {
         assertCreateFails("bad-type", "com.urunc.unikernel.unikernelType=plan9", "plan9");
         assertCreateFails("bad-bin", "com.urunc.unikernel.binary=/no/such/kernel", "/no/such/kernel");
         assertCreateFails("bad-escape", "com.urunc.unikernel.binary=../../../../../../etc/passwd", "climbs above");
+        // A file that is no kernel: QEMU itself refuses it, and its own words reach the user at Create.
+        assertCreateFails("bad-kernel", "com.urunc.unikernel.binary=/urunc.json", "qemu exited with status 1");
     }
 
     @Test
