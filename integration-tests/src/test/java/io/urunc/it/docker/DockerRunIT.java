@@ -1,0 +1,87 @@
+package io.urunc.it.docker;
+
+import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Dockerd;
+import io.urunc.it.support.Exec;
+import io.urunc.it.support.Guests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Unikernels through `docker run --runtime urunc`: a private dockerd on a private containerd, real QEMU (TCG). */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class DockerRunIT {
+    private Containerd containerd;
+    private Dockerd dockerd;
+    private DockerChecks checks;
+
+    @BeforeAll
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // may build the guests first
+    void startDocker() throws Exception {
+        assumeTrue(Dockerd.available(), "needs root and docker.io");
+        containerd = Containerd.start();
+        dockerd = Dockerd.start(containerd);
+        dockerd.loadImages("hello", "tiny");
+        checks = new DockerChecks(containerd, dockerd);
+    }
+
+    @AfterAll
+    void stopDocker() {
+        if (dockerd != null) dockerd.close();
+        if (containerd != null) containerd.close();
+    }
+
+    @Test
+    void linuxGuestOutputAndExitCodeReachTheDockerCli() throws Exception {
+        // Both Linux boots at once: they take a few seconds each under TCG.
+        CompletableFuture<Exec.Result> hello = CompletableFuture.supplyAsync(
+                () -> dockerd.docker(Duration.ofSeconds(75), "run", "--rm", "--runtime", Dockerd.RUNTIME, Guests.HELLO));
+        CompletableFuture<Exec.Result> three = CompletableFuture.supplyAsync(
+                () -> dockerd.docker(Duration.ofSeconds(75), "run", "--rm", "--runtime", Dockerd.RUNTIME, Guests.HELLO,
+                        "/init", "/bin/sh", "-c", "exit 3"));
+        Exec.Result h = hello.get(80, TimeUnit.SECONDS);
+        assertEquals(0, h.exit(), h + checks.diagnostics());
+        assertTrue(h.stdout().contains("URUNC-HELLO-OK"), h.toString());
+        Exec.Result t = three.get(80, TimeUnit.SECONDS);
+        assertEquals(3, t.exit(), "the command override's exit status: " + t + checks.diagnostics());
+        assertTrue(t.stdout().contains("URUNC-GUEST: exit code 3"), t.toString());
+        checks.assertNothingLeft();
+    }
+
+    @Test
+    void unikernelExitCodeReachesTheDockerCli() throws Exception {
+        Exec.Result r = dockerd.docker(Duration.ofSeconds(60), "run", "--rm", "--runtime", Dockerd.RUNTIME, Guests.TINY, "exit=5");
+        assertEquals(5, r.exit(), r + checks.diagnostics());
+        assertTrue(r.stdout().contains("TINY: booted"), r.toString());
+        checks.assertNothingLeft();
+    }
+
+    @Test
+    void detachedUnikernelIsListedStoppedAndRemoved() throws Exception {
+        String id = dockerd.docker("run", "-d", "--runtime", Dockerd.RUNTIME, "--name", "tiny-detached", Guests.TINY, "run")
+                .ok().stdout().strip();
+        checks.awaitLog(id, "TINY: running", Duration.ofSeconds(30));
+        String ps = dockerd.docker("ps", "--filter", "name=tiny-detached", "--format", "{{.ID}} {{.Status}}").ok().stdout();
+        assertTrue(ps.startsWith(id.substring(0, 12) + " Up"), "docker ps shows it Up: " + ps);
+        assertEquals(1, checks.qemusOfThisFixture().size(), "one QEMU runs for it: " + checks.qemusOfThisFixture());
+
+        // The tiny guest ignores SIGTERM's ACPI power button: docker kills it after its 1 s timeout.
+        dockerd.docker("stop", "-t", "1", id).ok();
+        assertEquals("exited 137", dockerd.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).ok().stdout().strip(),
+                checks.diagnostics());
+        dockerd.docker("rm", id).ok();
+        assertEquals("", dockerd.docker("ps", "-aq").ok().stdout().strip(), "no container is left");
+        checks.assertNothingLeft();
+    }
+}
