@@ -29,7 +29,12 @@ public record Bundle(
         Optional<Path> networkNamespace,
         Optional<String> cgroupsPath,
         String rootPath,
-        Optional<Path> resolvConfMount) {
+        Optional<Path> resolvConfMount,
+        boolean newNetworkNamespace,
+        List<Hook> prestartHooks) {
+
+    /** An OCI hook: {@code args[0]} is the program's argv[0], which may differ from {@code path}. */
+    public record Hook(String path, List<String> args, List<String> env, Optional<Integer> timeoutSeconds) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** config.json of a real container is a few KiB; refuse absurd ones rather than reading them into memory. */
@@ -70,7 +75,9 @@ public record Bundle(
                 networkNamespace(linux.path("namespaces")),
                 optionalText(linux.path("cgroupsPath")),
                 spec.path("root").path("path").asText("rootfs"),
-                bindSource(spec.path("mounts"), "/etc/resolv.conf"));
+                bindSource(spec.path("mounts"), "/etc/resolv.conf"),
+                newNamespace(linux.path("namespaces"), "network"),
+                hooks(spec.path("hooks"), "createRuntime", "prestart"));
     }
 
     private static Map<String, String> stringMap(JsonNode node, String field) throws BundleException {
@@ -113,6 +120,30 @@ public record Bundle(
             }
         }
         return Optional.empty();
+    }
+
+    /** A namespace the runtime must create (listed without a path). */
+    private static boolean newNamespace(JsonNode namespaces, String type) {
+        for (JsonNode ns : namespaces) {
+            if (type.equals(ns.path("type").asText()) && ns.path("path").asText("").isEmpty()) return true;
+        }
+        return false;
+    }
+
+    /** The hooks of the given kinds, in OCI order (createRuntime, then the deprecated prestart). */
+    private static List<Hook> hooks(JsonNode hooks, String... kinds) throws BundleException {
+        List<Hook> out = new ArrayList<>();
+        for (String kind : kinds) {
+            for (JsonNode h : hooks.path(kind)) {
+                String path = h.path("path").asText("");
+                if (!path.startsWith("/")) throw new BundleException("hooks." + kind + ": path must be absolute: " + path);
+                List<String> args = stringList(h.path("args"), "hooks." + kind + ".args");
+                out.add(new Hook(path, args.isEmpty() ? List.of(path) : args, stringList(h.path("env"), "hooks." + kind + ".env"),
+                        h.path("timeout").canConvertToInt() && h.path("timeout").asInt() > 0
+                                ? Optional.of(h.path("timeout").asInt()) : Optional.empty()));
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** The host file bind-mounted at {@code destination} (docker and CRI mount resolv.conf this way). */

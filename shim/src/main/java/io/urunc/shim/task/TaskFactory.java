@@ -11,6 +11,8 @@ import io.urunc.network.NetworkAttachment;
 import io.urunc.network.NetworkException;
 import io.urunc.network.UnikernelNetwork;
 import io.urunc.shim.bundle.Bundle;
+import io.urunc.shim.netns.OciHooks;
+import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.bundle.BundleException;
 import io.urunc.shim.config.MonitorConfig;
 import io.urunc.shim.config.ShimConfig;
@@ -101,7 +103,7 @@ public final class TaskFactory {
         }
         Path runDir = runDir(id);
         TaskRecord[] record = {new TaskRecord(id, namespace, req.getBundle(), 0, "", runDir.toString(),
-                bundle.cgroupsPath().orElse(""), "", "")};
+                bundle.cgroupsPath().orElse(""), "", "", "")};
         store.save(record[0]);
         cleanup.push("task record", () -> store.remove(namespace, id));
         try {
@@ -120,7 +122,7 @@ public final class TaskFactory {
             MountedRootfs mounted = RootfsMount.mount(mounts, rootfs);
             if (!mounts.isEmpty()) {
                 record[0] = new TaskRecord(id, namespace, req.getBundle(), 0, rootfs.toString(), runDir.toString(),
-                        bundle.cgroupsPath().orElse(""), "", "");
+                        bundle.cgroupsPath().orElse(""), "", "", "");
                 store.save(record[0]);
             }
             cleanup.push("rootfs mount " + rootfs, mounted::close);
@@ -148,7 +150,12 @@ public final class TaskFactory {
                 ? Optional.of(insideRootfs(rootfs, md.initrd().get(), "com.urunc.unikernel.initrd"))
                 : Optional.empty();
 
-        Optional<NetworkAttachment> network = attachNetwork(bundle, rootfs, id, cleanup);
+        Optional<Path> netns = bundle.networkNamespace();
+        if (netns.isEmpty() && bundle.newNetworkNamespace() && !bundle.prestartHooks().isEmpty()) {
+            netns = Optional.of(createNetworkWithHooks(bundle, id, runDir, cleanup));
+            store.save(record[0] = record[0].withOwnNetns(netns.get().toString()));
+        }
+        Optional<NetworkAttachment> network = attachNetwork(netns, bundle, rootfs, id, cleanup);
         if (network.isPresent() && network.get().hasTap()) {
             store.save(record[0] = record[0].withTap(network.get().netns().toString(), network.get().tapName()));
         }
@@ -204,10 +211,10 @@ public final class TaskFactory {
      * With a network namespace path in the spec (CNI, docker, ctr --with-ns), the VM takes over the
      * container's interface through a tap; without one the VM has no NIC, like a container with only lo.
      */
-    private static Optional<NetworkAttachment> attachNetwork(Bundle bundle, Path rootfs, String id, Cleanup cleanup)
-            throws TtrpcException {
-        if (bundle.networkNamespace().isEmpty()) return Optional.empty();
-        Path netns = bundle.networkNamespace().get();
+    private static Optional<NetworkAttachment> attachNetwork(Optional<Path> netnsPath, Bundle bundle, Path rootfs,
+                                                             String id, Cleanup cleanup) throws TtrpcException {
+        if (netnsPath.isEmpty()) return Optional.empty();
+        Path netns = netnsPath.get();
         AttachOptions options = AttachOptions.defaults();
         Optional<Path> resolvConf = bundle.resolvConfMount().or(() -> {
             try {
@@ -224,6 +231,32 @@ public final class TaskFactory {
         } catch (NetworkException e) {
             throw TtrpcException.failedPrecondition("task " + id + ": network: " + e.getMessage());
         }
+    }
+
+    /**
+     * A spec that asks for a new network namespace and has hooks to set it up (docker's libnetwork-setkey
+     * moves the container's veth in and configures it): create the namespace as runc would, run the hooks
+     * with a process inside it as the state's pid, then the VM takes over what the hooks configured.
+     */
+    private Path createNetworkWithHooks(Bundle bundle, String id, Path runDir, Cleanup cleanup) throws TtrpcException {
+        Path file = config.stateDir().resolve("netns").resolve(runDir.getFileName());
+        try {
+            OwnNetworkNamespace.create(file);
+        } catch (IOException e) {
+            throw TtrpcException.internal("task " + id + ": " + e.getMessage());
+        }
+        cleanup.push("network namespace " + file, () -> OwnNetworkNamespace.remove(file));
+        Process holder = null;
+        try {
+            holder = NetnsExecutor.callIn(file, () -> new ProcessBuilder("sleep", "300")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start());
+            OciHooks.run(bundle.prestartHooks(), OciHooks.state(id, holder.pid(), bundle.dir(), bundle.annotations()));
+        } catch (Exception e) {
+            throw TtrpcException.failedPrecondition("task " + id + ": " + e.getMessage());
+        } finally {
+            if (holder != null) holder.destroyForcibly();
+        }
+        return file;
     }
 
     /** Starts the VMM from a thread inside the container's network namespace. */

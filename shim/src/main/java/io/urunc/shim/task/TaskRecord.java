@@ -13,13 +13,19 @@ public record TaskRecord(
         String runDir,
         String cgroupsPath,
         String netns,
-        String tap) {
+        String tap,
+        String ownNetns) {
 
     public TaskRecord withPid(long pid) {
-        return new TaskRecord(id, namespace, bundle, pid, rootfsMount, runDir, cgroupsPath, netns, tap);
+        return new TaskRecord(id, namespace, bundle, pid, rootfsMount, runDir, cgroupsPath, netns, tap, ownNetns);
     }
 
     public TaskRecord withTap(String netnsPath, String tapName) {
-        return new TaskRecord(id, namespace, bundle, vmmPid, rootfsMount, runDir, cgroupsPath, netnsPath, tapName);
+        return new TaskRecord(id, namespace, bundle, vmmPid, rootfsMount, runDir, cgroupsPath, netnsPath, tapName, ownNetns);
+    }
+
+    /** The network namespace the shim created for the task (docker), to be removed with it. */
+    public TaskRecord withOwnNetns(String file) {
+        return new TaskRecord(id, namespace, bundle, vmmPid, rootfsMount, runDir, cgroupsPath, netns, tap, file);
     }
 }
