@@ -59,6 +59,13 @@ public final class Containerd implements AutoCloseable {
                 .redirectOutput(dir.resolve("containerd.log").toFile());
         pb.environment().putAll(env);
         process = pb.start();
+        // A test JVM that dies must not leave containerd and its shims running.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+                Processes.killMatching(dir.toString());
+            }
+        }));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!Files.exists(socket) || ctr("version").exit() != 0) {
             if (!process.isAlive()) throw new IllegalStateException("containerd died: " + log());
