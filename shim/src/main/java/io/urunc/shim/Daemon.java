@@ -3,6 +3,7 @@ package io.urunc.shim;
 import io.urunc.image.MetadataResolver;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.events.EventPublisher;
+import io.urunc.shim.runc.RuncTasks;
 import io.urunc.shim.task.TaskFactory;
 import io.urunc.shim.task.TaskService;
 import io.urunc.shim.task.TaskStore;
@@ -47,7 +48,8 @@ final class Daemon {
         EventPublisher events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
         TaskStore store = new TaskStore(config.stateDir());
         MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
-        TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(), null);
+        TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(),
+                new RuncTasks(config, args.namespace()));
         TaskService service = new TaskService(factory, events, () -> LOG.debug("shutdown requested"));
         TtrpcServer server = service.register(TtrpcServer.builder()).build();
         Files.createDirectories(address.socket().getParent());

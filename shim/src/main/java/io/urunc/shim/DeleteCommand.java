@@ -3,6 +3,7 @@ package io.urunc.shim;
 import io.urunc.network.UnikernelNetwork;
 import io.urunc.proto.task.DeleteResponse;
 import io.urunc.shim.config.ShimConfig;
+import io.urunc.shim.runc.RuncLeftovers;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.task.Timestamps;
@@ -33,6 +34,9 @@ final class DeleteCommand {
         TaskStore store = new TaskStore(config.stateDir());
         Optional<TaskRecord> record = store.load(args.namespace(), args.id());
         long pid = record.map(TaskRecord::vmmPid).orElse(0L);
+        // An ordinary container delegated to runc: `runc delete --force` (kills its processes), unmount.
+        long runcPid = RuncLeftovers.delete(config.stateDir(), args.namespace(), args.id(), System.err);
+        if (pid == 0) pid = runcPid;
         record.ifPresent(r -> {
             killVmm(r.vmmPid());
             if (!r.rootfsMount().isEmpty()) {

@@ -5,6 +5,7 @@ import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Mounts;
 import io.urunc.it.support.Processes;
+import io.urunc.it.runc.BusyboxRootfs;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -129,13 +130,12 @@ class ShimLifecycleIT {
     }
 
     @Test
-    void anOrdinaryContainerIsRecognisedAsNotAUnikernel() throws Exception {
-        Path rootfs = Files.createTempDirectory(containerd.dir(), "plain");
-        Files.createDirectories(rootfs.resolve("bin"));
+    void anOrdinaryContainerIsRecognisedAsNotAUnikernelAndRunByRunc() throws Exception {
+        Path rootfs = BusyboxRootfs.create(Files.createTempDirectory(containerd.dir(), "plain"), "rootfs");
         Exec.Result r = containerd.ctr("run", "--rm", "--runtime", RUNTIME, "--rootfs", rootfs.toString(),
-                "plain", "/bin/true");
-        assertNotEquals(0, r.exit());
-        assertTrue(r.stderr().contains("not a unikernel"), r.toString());
+                "plain", "/bin/sh", "-c", "echo plain-container; exit 7");
+        assertEquals(7, r.exit(), r + diagnostics());
+        assertTrue(r.stdout().contains("plain-container"), r.toString());
         assertNothingLeftFor("plain");
     }
 

@@ -71,6 +71,11 @@ public final class TaskIo implements AutoCloseable {
         return stdoutRedirect;
     }
 
+    /** The task's stderr for a process that writes it directly (a runc container's init); discarded if none. */
+    public Redirect stderrRedirect() {
+        return stderrTarget == null ? Redirect.DISCARD : Redirect.appendTo(stderrTarget);
+    }
+
     public String stdinPath() {
         return stdin;
     }

@@ -11,8 +11,10 @@ import io.urunc.ttrpc.TtrpcException;
 @FunctionalInterface
 public interface DelegateTasks {
     /**
-     * Creates the task; its rootfs is already mounted at the bundle's rootfs, and {@code cleanup} (which
-     * unmounts it) must be run by the task's delete, or by the implementation if creation fails.
+     * Creates the task; its rootfs is already mounted at the bundle's rootfs, {@code runDir} (a private,
+     * short directory for sockets) exists, and {@code cleanup} (which unmounts and removes them) must be run
+     * by the task's delete, or by the implementation if creation fails.
      */
-    Task create(CreateTaskRequest request, Bundle bundle, Cleanup cleanup, TaskEvents events) throws TtrpcException;
+    Task create(CreateTaskRequest request, Bundle bundle, java.nio.file.Path runDir, Cleanup cleanup, TaskEvents events)
+            throws TtrpcException;
 }

@@ -138,7 +138,7 @@ public final class TaskFactory {
                         + " delegation of ordinary containers to runc is disabled");
             }
             store.remove(namespace, id);
-            return delegate.create(req, bundle, cleanup, events);
+            return delegate.create(req, bundle, runDir, cleanup, events);
         }
         UnikernelMetadata md = found.get();
         Hypervisor hypervisor = hypervisor(md);

@@ -1,0 +1,190 @@
+package io.urunc.it.cri;
+
+import io.grpc.StatusRuntimeException;
+import io.urunc.it.cri.api.ContainerConfig;
+import io.urunc.it.cri.api.ContainerState;
+import io.urunc.it.cri.api.ContainerStatus;
+import io.urunc.it.cri.api.ImageSpec;
+import io.urunc.it.cri.api.ImageStatusRequest;
+import io.urunc.it.cri.api.PodSandboxConfig;
+import io.urunc.it.cri.api.PodSandboxState;
+import io.urunc.it.support.Cri;
+import io.urunc.it.support.Guests;
+import io.urunc.it.support.PlainImages;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Kubernetes pods through containerd's CRI, as a kubelet drives them: a runc pod proves the fixture (pause image,
+ * CNI bridge, logs, exit codes); pods with runtime handler {@code urunc} run unikernel containers next to a pause
+ * container the shim hands to runc, and must leave nothing behind.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CriPodIT {
+    private static final Duration GUEST_LIMIT = Duration.ofSeconds(90);
+    private Cri cri;
+
+    @BeforeAll
+    void start() throws Exception {
+        cri = Cri.start();
+        cri.importGuests("hello", "httpd");
+    }
+
+    @AfterAll
+    void stop() {
+        if (cri != null) cri.close();
+    }
+
+    @Test
+    void runcPodRunsBusyboxWithLogsExitCodesAndPodNetwork() throws Exception {
+        assertTrue(cri.images().imageStatus(ImageStatusRequest.newBuilder()
+                .setImage(ImageSpec.newBuilder().setImage(PlainImages.PAUSE)).build()).hasImage(),
+                "the locally built pause image is known to CRI");
+        PodSandboxConfig pod = cri.podConfig("busybox-pod");
+        String podId = cri.runPod(pod, Cri.RUNC);
+        try {
+            assertEquals(PodSandboxState.SANDBOX_READY, cri.podStatus(podId, false).getStatus().getState());
+            String podIp = cri.podIp(podId);
+            assertTrue(podIp.startsWith(cri.gateway().substring(0, cri.gateway().lastIndexOf('.') + 1)),
+                    "pod IP " + podIp + " is on the fixture's bridge subnet");
+
+            ContainerConfig hello = Cri.containerConfig("hello", PlainImages.BUSYBOX,
+                    List.of("/bin/busybox", "sh", "-c", "echo CRI-BUSYBOX-OK"));
+            ContainerStatus done = cri.awaitState(cri.startContainer(podId, pod, hello), ContainerState.CONTAINER_EXITED,
+                    Duration.ofSeconds(30));
+            assertEquals(0, done.getExitCode(), done.toString());
+            assertLogContains(Cri.logFile(pod, hello), "CRI-BUSYBOX-OK");
+
+            ContainerConfig failing = Cri.containerConfig("failing", PlainImages.BUSYBOX,
+                    List.of("/bin/busybox", "sh", "-c", "exit 3"));
+            ContainerStatus failed = cri.awaitState(cri.startContainer(podId, pod, failing),
+                    ContainerState.CONTAINER_EXITED, Duration.ofSeconds(30));
+            assertEquals(3, failed.getExitCode(), failed.toString());
+
+            ContainerConfig web = Cri.containerConfig("web", PlainImages.BUSYBOX, List.of("/bin/busybox", "sh", "-c",
+                    "mkdir -p /www && echo CRI-BUSYBOX-HTTPD-OK > /www/index.html"
+                            + " && exec /bin/busybox httpd -f -p 80 -h /www"));
+            cri.startContainer(podId, pod, web);
+            assertTrue(getWithin(Duration.ofSeconds(30), "http://" + podIp + "/").contains("CRI-BUSYBOX-HTTPD-OK"));
+            List<String> running = cri.leftovers();
+            assertTrue(running.stream().anyMatch(l -> l.startsWith("netns ")) && running.stream()
+                    .anyMatch(l -> l.startsWith("runc container ")) && running.stream()
+                    .anyMatch(l -> l.startsWith("IP allocation ")), "the leak check sees a live pod: " + running);
+        } finally {
+            cri.removePod(podId);
+        }
+        assertNothingLeft();
+    }
+
+    @Test
+    void uruncPodRunsTheHelloGuestToCompletion() throws Exception {
+        PodSandboxConfig pod = cri.podConfig("hello-pod");
+        String podId = runUruncPod(pod);
+        try {
+            ContainerConfig hello = Cri.containerConfig("hello", Guests.HELLO, List.of());
+            String id = startOrFail(podId, pod, hello);
+            ContainerStatus done = cri.awaitState(id, ContainerState.CONTAINER_EXITED, GUEST_LIMIT);
+            assertEquals(0, done.getExitCode(), done + "\n" + cri.diagnostics());
+            assertLogContains(Cri.logFile(pod, hello), "URUNC-HELLO-OK");
+        } finally {
+            cri.removePod(podId);
+        }
+        assertNothingLeft();
+    }
+
+    @Test
+    void uruncPodServesHttpOnThePodIp() throws Exception {
+        PodSandboxConfig pod = cri.podConfig("httpd-pod");
+        String podId = runUruncPod(pod);
+        try {
+            String podIp = cri.podIp(podId);
+            assertFalse(podIp.isEmpty(), "CRI reports the pod's IP");
+            ContainerConfig httpd = Cri.containerConfig("httpd", Guests.HTTPD, List.of());
+            String id = startOrFail(podId, pod, httpd);
+            String body = getWithin(GUEST_LIMIT, "http://" + podIp + "/");
+            assertTrue(body.contains("URUNC-HTTPD-OK"), body);
+            assertEquals(ContainerState.CONTAINER_RUNNING, cri.status(id).getState());
+            assertTrue(cri.podLinks(podId).contains("urt"), "the VM's tap is in the pod's netns: " + cri.podLinks(podId));
+            List<String> running = cri.leftovers();
+            assertTrue(running.stream().anyMatch(l -> l.startsWith("VMM ")) && running.stream()
+                    .anyMatch(l -> l.startsWith("runc container ")), "the leak check sees the VM and the pause: " + running);
+        } finally {
+            cri.removePod(podId);
+        }
+        assertNothingLeft();
+    }
+
+    private String runUruncPod(PodSandboxConfig pod) throws Exception {
+        try {
+            return cri.runPod(pod, Cri.URUNC);
+        } catch (StatusRuntimeException e) {
+            return fail("RunPodSandbox with runtime handler urunc failed; the pod's pause container is not a unikernel"
+                    + " and needs the shim's delegation to runc: " + e.getStatus() + "\n" + cri.diagnostics());
+        }
+    }
+
+    private String startOrFail(String podId, PodSandboxConfig pod, ContainerConfig container) throws Exception {
+        try {
+            return cri.startContainer(podId, pod, container);
+        } catch (StatusRuntimeException e) {
+            return fail("starting " + container.getImage().getImage() + " in a urunc pod failed: " + e.getStatus()
+                    + "\n" + cri.diagnostics());
+        }
+    }
+
+    private void assertLogContains(Path log, String marker) throws Exception {
+        // The CRI log is written by containerd's copier, which may lag the exit by a moment.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        String content = "";
+        while (System.nanoTime() < deadline) {
+            content = Files.exists(log) ? Files.readString(log) : "(no " + log + ")";
+            if (content.contains(marker)) return;
+            Thread.sleep(100);
+        }
+        fail("CRI log " + log + " lacks " + marker + ":\n" + content);
+    }
+
+    /** Pod removal is synchronous in CRI, but shims and VMMs exit a moment later: allow a few seconds. */
+    private void assertNothingLeft() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        List<String> left = cri.leftovers();
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            left = cri.leftovers();
+        }
+        assertTrue(left.isEmpty(), "left behind after the pod was removed: " + String.join("\n", left));
+    }
+
+    private String getWithin(Duration limit, String url) throws InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + limit.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) return r.body();
+            } catch (Exception e) {
+                last = e;
+            }
+            Thread.sleep(500);
+        }
+        return fail("no answer from " + url + " within " + limit + ": " + last + "\n" + cri.diagnostics());
+    }
+}

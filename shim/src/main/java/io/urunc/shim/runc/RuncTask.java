@@ -1,0 +1,253 @@
+package io.urunc.shim.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.urunc.proto.events.TaskExit;
+import io.urunc.proto.events.TaskPaused;
+import io.urunc.proto.events.TaskResumed;
+import io.urunc.proto.events.TaskStart;
+import io.urunc.shim.io.TaskIo;
+import io.urunc.shim.task.Cleanup;
+import io.urunc.shim.task.ExitStatus;
+import io.urunc.shim.task.StateMachine;
+import io.urunc.shim.task.Task;
+import io.urunc.shim.task.TaskEvents;
+import io.urunc.shim.task.TaskState;
+import io.urunc.shim.task.Timestamps;
+import io.urunc.shim.task.Transition;
+import io.urunc.shim.vm.Cgroup;
+import io.urunc.ttrpc.TtrpcException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An ordinary container (a Kubernetes pause container, a sidecar) run by runc, as containerd's runc shim
+ * runs a container's init: {@code runc create} at Create, {@code runc start} at Start. Same lifecycle and
+ * events as a unikernel task, through the shared {@link StateMachine}.
+ */
+public final class RuncTask implements Task {
+    private static final Logger LOG = LogManager.getLogger(RuncTask.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What {@link RuncTasks} prepared: the created container and everything to undo for it. */
+    record Setup(String id, Path bundle, RuncCommands runc, TaskIo io, boolean terminal, boolean ownPidNamespace,
+                 Optional<Cgroup> cgroup, Optional<ConsoleCopy> console, Cleanup cleanup, OrphanReaper reaper) {}
+
+    private final Setup setup;
+    private final InitProcess init;
+    private final TaskEvents events;
+    private final StateMachine state;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final CompletableFuture<Void> startPublished = new CompletableFuture<>();
+
+    RuncTask(Setup setup, InitProcess init, TaskEvents events) {
+        this.setup = setup;
+        this.init = init;
+        this.events = events;
+        this.state = new StateMachine(setup.id());
+        init.exit().thenAccept(this::onInitExit);
+    }
+
+    @Override
+    public String id() {
+        return setup.id();
+    }
+
+    @Override
+    public Path bundle() {
+        return setup.bundle();
+    }
+
+    @Override
+    public TaskState state() {
+        return state.state();
+    }
+
+    @Override
+    public int pid() {
+        return init.pid();
+    }
+
+    @Override
+    public String stdinPath() {
+        return setup.io().stdinPath();
+    }
+
+    @Override
+    public String stdoutPath() {
+        return setup.io().stdoutPath();
+    }
+
+    @Override
+    public String stderrPath() {
+        return setup.io().stderrPath();
+    }
+
+    @Override
+    public boolean terminal() {
+        return setup.terminal();
+    }
+
+    @Override
+    public Optional<ExitStatus> exitStatus() {
+        return Optional.ofNullable(exit.getNow(null));
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> exitFuture() {
+        return exit;
+    }
+
+    @Override
+    public Optional<Cgroup> cgroup() {
+        return setup.cgroup();
+    }
+
+    @Override
+    public int start() throws TtrpcException {
+        state.apply(Transition.START);
+        try {
+            run(setup.runc().start(id()));
+        } catch (TtrpcException e) {
+            startPublished.complete(null);
+            Runc.quietly(setup.runc().kill(id(), io.urunc.sys.Libc.SIGKILL, false), setup.runc().logFile());
+            throw e;
+        }
+        events.publish("/tasks/start", TaskStart.newBuilder().setContainerId(id()).setPid(pid()).build());
+        startPublished.complete(null);
+        return pid();
+    }
+
+    private void onInitExit(int code) {
+        ExitStatus status = new ExitStatus(code, Instant.now());
+        LOG.info("task {}: container init {} exited with {}", id(), pid(), code);
+        if (!setup.ownPidNamespace()) {
+            // Without its own pid namespace nothing stops the init's children: end them as the runc shim does.
+            Runc.quietly(setup.runc().kill(id(), io.urunc.sys.Libc.SIGKILL, true), setup.runc().logFile());
+        }
+        setup.reaper().release(pid());
+        setup.reaper().sweep();
+        // What the container wrote to its terminal reaches stdout before anyone hears it has exited.
+        setup.console().ifPresent(c -> c.awaitOutput(java.time.Duration.ofSeconds(2)));
+        boolean neverStarted = state.state() == TaskState.CREATED;
+        state.tryApply(Transition.EXIT);
+        // Wait is answered first, then the event; containerd wants TaskStart before TaskExit.
+        exit.complete(status);
+        Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
+                .setContainerId(id()).setId(id()).setPid(pid()).setExitStatus(code)
+                .setExitedAt(Timestamps.of(status.at())).build());
+        if (neverStarted) publish.run();
+        else startPublished.thenRun(publish);
+    }
+
+    @Override
+    public void kill(int signal, boolean all) throws TtrpcException {
+        if (finished()) throw TtrpcException.notFound("process already finished");
+        try {
+            run(setup.runc().kill(id(), signal, all));
+        } catch (TtrpcException e) {
+            // The init may have ended while runc looked: that is the usual answer, not runc's.
+            if (finished() || awaitExit(200)) throw TtrpcException.notFound("process already finished");
+            throw e;
+        }
+    }
+
+    private boolean finished() {
+        TaskState s = state.state();
+        return s == TaskState.STOPPED || s == TaskState.DELETED || exit.isDone();
+    }
+
+    private boolean awaitExit(long millis) {
+        try {
+            exit.get(millis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void pause() throws TtrpcException {
+        state.apply(Transition.PAUSE);
+        try {
+            run(setup.runc().pause(id()));
+        } catch (TtrpcException e) {
+            state.tryApply(Transition.RESUME);
+            throw e;
+        }
+        events.publish("/tasks/paused", TaskPaused.newBuilder().setContainerId(id()).build());
+    }
+
+    @Override
+    public void resume() throws TtrpcException {
+        state.apply(Transition.RESUME);
+        try {
+            run(setup.runc().resume(id()));
+        } catch (TtrpcException e) {
+            state.tryApply(Transition.PAUSE);
+            throw e;
+        }
+        events.publish("/tasks/resumed", TaskResumed.newBuilder().setContainerId(id()).build());
+    }
+
+    /** Only a created or stopped task: {@code runc delete --force}, then everything set up for it is released. */
+    @Override
+    public ExitStatus delete() throws TtrpcException {
+        state.apply(Transition.DELETE);
+        try {
+            run(setup.runc().delete(id(), true));
+        } catch (TtrpcException e) {
+            LOG.warn("task {}: {}", id(), e.getMessage());
+        }
+        if (!awaitExit(5000)) LOG.warn("task {}: init {} did not end after runc delete", id(), pid());
+        setup.reaper().sweep();
+        setup.cleanup().close();
+        return exit.getNow(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));
+    }
+
+    @Override
+    public void closeStdin() {
+        setup.io().closeStdin();
+    }
+
+    /** The container's processes as runc sees them (host pids); none once the task has stopped. */
+    @Override
+    public List<Integer> pids() throws TtrpcException {
+        if (finished()) return List.of();
+        String out = run(setup.runc().ps(id()));
+        try {
+            return parsePids(out);
+        } catch (IOException e) {
+            throw TtrpcException.internal("runc ps: unexpected output: " + e.getMessage());
+        }
+    }
+
+    static List<Integer> parsePids(String json) throws IOException {
+        JsonNode node = JSON.readTree(json.isBlank() ? "[]" : json);
+        if (node == null || node.isNull()) return List.of();
+        if (!node.isArray()) throw new IOException("expected a JSON array of pids: " + json.strip());
+        List<Integer> pids = new ArrayList<>();
+        for (JsonNode n : node) {
+            if (!n.canConvertToInt()) throw new IOException("not a pid: " + n);
+            pids.add(n.asInt());
+        }
+        return List.copyOf(pids);
+    }
+
+    private String run(List<String> argv) throws TtrpcException {
+        try {
+            return Runc.run(argv, setup.runc().logFile());
+        } catch (RuncException e) {
+            throw TtrpcException.failedPrecondition("task " + id() + ": " + e.getMessage());
+        }
+    }
+}
