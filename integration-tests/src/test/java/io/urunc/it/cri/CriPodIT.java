@@ -10,16 +10,13 @@ import io.urunc.it.cri.api.PodSandboxConfig;
 import io.urunc.it.cri.api.PodSandboxState;
 import io.urunc.it.support.Cri;
 import io.urunc.it.support.Guests;
+import io.urunc.it.support.Http;
 import io.urunc.it.support.PlainImages;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,7 +78,7 @@ class CriPodIT {
                     "mkdir -p /www && echo CRI-BUSYBOX-HTTPD-OK > /www/index.html"
                             + " && exec /bin/busybox httpd -f -p 80 -h /www"));
             cri.startContainer(podId, pod, web);
-            assertTrue(getWithin(Duration.ofSeconds(30), "http://" + podIp + "/").contains("CRI-BUSYBOX-HTTPD-OK"));
+            assertTrue(Http.getWithin(Duration.ofSeconds(30), "http://" + podIp + "/", cri::diagnostics).contains("CRI-BUSYBOX-HTTPD-OK"));
             List<String> running = cri.leftovers();
             assertTrue(running.stream().anyMatch(l -> l.startsWith("netns ")) && running.stream()
                     .anyMatch(l -> l.startsWith("runc container ")) && running.stream()
@@ -117,7 +114,7 @@ class CriPodIT {
             assertFalse(podIp.isEmpty(), "CRI reports the pod's IP");
             ContainerConfig httpd = Cri.containerConfig("httpd", Guests.HTTPD, List.of());
             String id = startOrFail(podId, pod, httpd);
-            String body = getWithin(GUEST_LIMIT, "http://" + podIp + "/");
+            String body = Http.getWithin(GUEST_LIMIT, "http://" + podIp + "/", cri::diagnostics);
             assertTrue(body.contains("URUNC-HTTPD-OK"), body);
             assertEquals(ContainerState.CONTAINER_RUNNING, cri.status(id).getState());
             assertTrue(cri.podLinks(podId).contains("urt"), "the VM's tap is in the pod's netns: " + cri.podLinks(podId));
@@ -169,22 +166,5 @@ class CriPodIT {
             left = cri.leftovers();
         }
         assertTrue(left.isEmpty(), "left behind after the pod was removed: " + String.join("\n", left));
-    }
-
-    private String getWithin(Duration limit, String url) throws InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + limit.toNanos();
-        Exception last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
-                        .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) return r.body();
-            } catch (Exception e) {
-                last = e;
-            }
-            Thread.sleep(500);
-        }
-        return fail("no answer from " + url + " within " + limit + ": " + last + "\n" + cri.diagnostics());
     }
 }

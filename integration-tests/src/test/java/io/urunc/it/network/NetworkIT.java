@@ -3,16 +3,13 @@ package io.urunc.it.network;
 import io.urunc.it.support.Containerd;
 import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
+import io.urunc.it.support.Http;
 import io.urunc.it.support.Netns;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -39,7 +36,7 @@ class NetworkIT {
             containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--with-ns", "network:" + ns.path(),
                     Guests.HTTPD, "web").ok();
             try {
-                String body = getWithin(Duration.ofSeconds(90), "http://" + ns.containerIp + "/");
+                String body = Http.getWithin(Duration.ofSeconds(90), "http://" + ns.containerIp + "/", containerd::shimLogs);
                 assertTrue(body.contains("URUNC-HTTPD-OK"), body);
                 assertTrue(ns.links().contains("urt"), "the VM's tap is in the container's netns: " + ns.links());
             } finally {
@@ -62,7 +59,7 @@ class NetworkIT {
                 containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--with-ns", with, Guests.HTTPD, "first").ok();
                 containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--with-ns", with, Guests.HTTPD, "second").ok();
                 // The first takes over eth0: reachable from outside on the container's address.
-                assertTrue(getWithin(Duration.ofSeconds(90), "http://" + ns.containerIp + "/").contains("URUNC-HTTPD-OK"));
+                assertTrue(Http.getWithin(Duration.ofSeconds(90), "http://" + ns.containerIp + "/", containerd::shimLogs).contains("URUNC-HTTPD-OK"));
                 // The second gets a private /30 on its own tap: reachable from inside the pod's netns.
                 String tapAddr = Exec.run(Duration.ofSeconds(10), java.util.Map.of(), "ip", "-n", ns.name(), "-o", "-4",
                         "addr", "show").stdout().lines().filter(l -> l.contains("urt") && l.contains("169.254."))
@@ -105,23 +102,5 @@ class NetworkIT {
         } finally {
             Netns.ip("netns", "del", "uit-lo");
         }
-    }
-
-    private String getWithin(Duration limit, String url) throws InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + limit.toNanos();
-        Exception last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
-                        .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) return r.body();
-            } catch (Exception e) {
-                last = e;
-            }
-            Thread.sleep(500);
-        }
-        fail("no answer from " + url + " within " + limit + ": " + last + "\n" + containerd.shimLogs());
-        return null;
     }
 }

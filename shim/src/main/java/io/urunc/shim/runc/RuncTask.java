@@ -2,18 +2,13 @@ package io.urunc.shim.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.urunc.proto.events.TaskExit;
-import io.urunc.proto.events.TaskPaused;
-import io.urunc.proto.events.TaskResumed;
-import io.urunc.proto.events.TaskStart;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.task.Cleanup;
 import io.urunc.shim.task.ExitStatus;
-import io.urunc.shim.task.StateMachine;
 import io.urunc.shim.task.Task;
 import io.urunc.shim.task.TaskEvents;
+import io.urunc.shim.task.TaskLifecycle;
 import io.urunc.shim.task.TaskState;
-import io.urunc.shim.task.Timestamps;
 import io.urunc.shim.task.Transition;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.ttrpc.TtrpcException;
@@ -27,12 +22,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * An ordinary container (a Kubernetes pause container, a sidecar) run by runc, as containerd's runc shim
  * runs a container's init: {@code runc create} at Create, {@code runc start} at Start. Same lifecycle and
- * events as a unikernel task, through the shared {@link StateMachine}.
+ * events as a unikernel task, through the shared {@link TaskLifecycle}.
  */
 public final class RuncTask implements Task {
     private static final Logger LOG = LogManager.getLogger(RuncTask.class);
@@ -44,16 +38,12 @@ public final class RuncTask implements Task {
 
     private final Setup setup;
     private final InitProcess init;
-    private final TaskEvents events;
-    private final StateMachine state;
-    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private final CompletableFuture<Void> startPublished = new CompletableFuture<>();
+    private final TaskLifecycle life;
 
     RuncTask(Setup setup, InitProcess init, TaskEvents events) {
         this.setup = setup;
         this.init = init;
-        this.events = events;
-        this.state = new StateMachine(setup.id());
+        this.life = new TaskLifecycle(setup.id(), events);
         init.exit().thenAccept(this::onInitExit);
     }
 
@@ -69,7 +59,7 @@ public final class RuncTask implements Task {
 
     @Override
     public TaskState state() {
-        return state.state();
+        return life.state();
     }
 
     @Override
@@ -99,12 +89,12 @@ public final class RuncTask implements Task {
 
     @Override
     public Optional<ExitStatus> exitStatus() {
-        return Optional.ofNullable(exit.getNow(null));
+        return life.exitStatus();
     }
 
     @Override
     public CompletableFuture<ExitStatus> exitFuture() {
-        return exit;
+        return life.exitFuture();
     }
 
     @Override
@@ -114,21 +104,19 @@ public final class RuncTask implements Task {
 
     @Override
     public int start() throws TtrpcException {
-        state.apply(Transition.START);
+        life.apply(Transition.START);
         try {
             run(setup.runc().start(id()));
         } catch (TtrpcException e) {
-            startPublished.complete(null);
+            life.startAbandoned();
             Runc.quietly(setup.runc().kill(id(), io.urunc.sys.Libc.SIGKILL, false), setup.runc().logFile());
             throw e;
         }
-        events.publish("/tasks/start", TaskStart.newBuilder().setContainerId(id()).setPid(pid()).build());
-        startPublished.complete(null);
+        life.started(pid());
         return pid();
     }
 
     private void onInitExit(int code) {
-        ExitStatus status = new ExitStatus(code, Instant.now());
         LOG.info("task {}: container init {} exited with {}", id(), pid(), code);
         if (!setup.ownPidNamespace()) {
             // Without its own pid namespace nothing stops the init's children: end them as the runc shim does.
@@ -138,80 +126,44 @@ public final class RuncTask implements Task {
         setup.reaper().sweep();
         // What the container wrote to its terminal reaches stdout before anyone hears it has exited.
         setup.console().ifPresent(c -> c.awaitOutput(java.time.Duration.ofSeconds(2)));
-        boolean neverStarted = state.state() == TaskState.CREATED;
-        state.tryApply(Transition.EXIT);
-        // Wait is answered first, then the event; containerd wants TaskStart before TaskExit.
-        exit.complete(status);
-        Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
-                .setContainerId(id()).setId(id()).setPid(pid()).setExitStatus(code)
-                .setExitedAt(Timestamps.of(status.at())).build());
-        if (neverStarted) publish.run();
-        else startPublished.thenRun(publish);
+        life.exited(pid(), code);
     }
 
     @Override
     public void kill(int signal, boolean all) throws TtrpcException {
-        if (finished()) throw TtrpcException.notFound("process already finished");
+        life.requireNotFinished();
         try {
             run(setup.runc().kill(id(), signal, all));
         } catch (TtrpcException e) {
             // The init may have ended while runc looked: that is the usual answer, not runc's.
-            if (finished() || awaitExit(200)) throw TtrpcException.notFound("process already finished");
+            if (life.finished() || life.awaitExit(200)) throw TtrpcException.notFound("process already finished");
             throw e;
-        }
-    }
-
-    private boolean finished() {
-        TaskState s = state.state();
-        return s == TaskState.STOPPED || s == TaskState.DELETED || exit.isDone();
-    }
-
-    private boolean awaitExit(long millis) {
-        try {
-            exit.get(millis, TimeUnit.MILLISECONDS);
-            return true;
-        } catch (Exception e) {
-            return false;
         }
     }
 
     @Override
     public void pause() throws TtrpcException {
-        state.apply(Transition.PAUSE);
-        try {
-            run(setup.runc().pause(id()));
-        } catch (TtrpcException e) {
-            state.tryApply(Transition.RESUME);
-            throw e;
-        }
-        events.publish("/tasks/paused", TaskPaused.newBuilder().setContainerId(id()).build());
+        life.pause(() -> run(setup.runc().pause(id())));
     }
 
     @Override
     public void resume() throws TtrpcException {
-        state.apply(Transition.RESUME);
-        try {
-            run(setup.runc().resume(id()));
-        } catch (TtrpcException e) {
-            state.tryApply(Transition.PAUSE);
-            throw e;
-        }
-        events.publish("/tasks/resumed", TaskResumed.newBuilder().setContainerId(id()).build());
+        life.resume(() -> run(setup.runc().resume(id())));
     }
 
     /** Only a created or stopped task: {@code runc delete --force}, then everything set up for it is released. */
     @Override
     public ExitStatus delete() throws TtrpcException {
-        state.apply(Transition.DELETE);
+        life.apply(Transition.DELETE);
         try {
             run(setup.runc().delete(id(), true));
         } catch (TtrpcException e) {
             LOG.warn("task {}: {}", id(), e.getMessage());
         }
-        if (!awaitExit(5000)) LOG.warn("task {}: init {} did not end after runc delete", id(), pid());
+        if (!life.awaitExit(5000)) LOG.warn("task {}: init {} did not end after runc delete", id(), pid());
         setup.reaper().sweep();
         setup.cleanup().close();
-        return exit.getNow(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));
+        return life.exitStatus().orElse(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));
     }
 
     @Override
@@ -222,7 +174,7 @@ public final class RuncTask implements Task {
     /** The container's processes as runc sees them (host pids); none once the task has stopped. */
     @Override
     public List<Integer> pids() throws TtrpcException {
-        if (finished()) return List.of();
+        if (life.finished()) return List.of();
         String out = run(setup.runc().ps(id()));
         try {
             return parsePids(out);

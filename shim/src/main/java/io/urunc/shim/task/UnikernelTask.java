@@ -1,9 +1,5 @@
 package io.urunc.shim.task;
 
-import io.urunc.proto.events.TaskExit;
-import io.urunc.proto.events.TaskPaused;
-import io.urunc.proto.events.TaskResumed;
-import io.urunc.proto.events.TaskStart;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmProcess;
@@ -32,19 +28,15 @@ public final class UnikernelTask implements Task {
             Thread.ofPlatform().daemon().name("kill-grace").factory());
 
     private final TaskSetup setup;
-    private final StateMachine state;
-    private final TaskEvents events;
+    private final TaskLifecycle life;
     private final Duration killGrace;
-    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private final CompletableFuture<Void> startPublished = new CompletableFuture<>();
     private volatile VmProcess vmm;
     private volatile VmControl control;
     private volatile Integer killedWith;
 
     public UnikernelTask(TaskSetup setup, TaskEvents events, Duration killGrace) {
         this.setup = setup;
-        this.state = new StateMachine(setup.id());
-        this.events = events;
+        this.life = new TaskLifecycle(setup.id(), events);
         this.killGrace = killGrace;
     }
 
@@ -94,7 +86,7 @@ public final class UnikernelTask implements Task {
 
     @Override
     public TaskState state() {
-        return state.state();
+        return life.state();
     }
 
     @Override
@@ -105,12 +97,12 @@ public final class UnikernelTask implements Task {
 
     @Override
     public Optional<ExitStatus> exitStatus() {
-        return Optional.ofNullable(exit.getNow(null));
+        return life.exitStatus();
     }
 
     @Override
     public CompletableFuture<ExitStatus> exitFuture() {
-        return exit;
+        return life.exitFuture();
     }
 
     /** Launches the VMM (held before the guest runs when the hypervisor can), at Create. */
@@ -137,16 +129,15 @@ public final class UnikernelTask implements Task {
 
     @Override
     public int start() throws TtrpcException {
-        state.apply(Transition.START);
+        life.apply(Transition.START);
         try {
             if (!setup.holdsBeforeStart()) startVmm();
-            events.publish("/tasks/start", TaskStart.newBuilder().setContainerId(id()).setPid(pid()).build());
-            startPublished.complete(null);
+            life.started(pid());
             VmControl c = control;
             // A held VMM that already died is reported by its exit event, after this start.
             if (setup.holdsBeforeStart() && c != null && vmm.alive()) c.resume();
         } catch (IOException | TtrpcException e) {
-            startPublished.complete(null);
+            life.startAbandoned();
             VmProcess p = vmm;
             if (p != null && p.alive()) {
                 try {
@@ -164,19 +155,10 @@ public final class UnikernelTask implements Task {
     private void onVmmExit(int rawStatus) {
         Integer signal = killedWith;
         int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus);
-        ExitStatus status = new ExitStatus(code, Instant.now());
         LOG.info("task {}: VMM {} exited with status {} -> exit code {}", id(), pid(), rawStatus, code);
         VmControl c = control;
         if (c != null) c.close();
-        boolean neverStarted = state.state() == TaskState.CREATED;
-        state.tryApply(Transition.EXIT);
-        // Wait is answered first, then the event; containerd wants TaskStart before TaskExit.
-        exit.complete(status);
-        Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
-                .setContainerId(id()).setId(id()).setPid(pid()).setExitStatus(code)
-                .setExitedAt(Timestamps.of(status.at())).build());
-        if (neverStarted) publish.run();
-        else startPublished.thenRun(publish);
+        life.exited(pid(), code);
     }
 
     /**
@@ -185,10 +167,7 @@ public final class UnikernelTask implements Task {
      */
     @Override
     public void kill(int signal, boolean all) throws TtrpcException {
-        TaskState s = state.state();
-        if (s == TaskState.STOPPED || s == TaskState.DELETED || exit.isDone()) {
-            throw TtrpcException.notFound("process already finished");
-        }
+        life.requireNotFinished();
         VmProcess p = vmm;
         if (signal == 0) return;
         if (p == null) {
@@ -216,7 +195,7 @@ public final class UnikernelTask implements Task {
 
     private void gracefulKill(VmProcess p, int signal) throws IOException {
         VmControl c = control;
-        if (c == null || state.state() != TaskState.RUNNING) {
+        if (c == null || life.state() != TaskState.RUNNING) {
             killedWith = signal;
             p.signal(signal == io.urunc.sys.Libc.SIGTERM ? signal : io.urunc.sys.Libc.SIGTERM);
             return;
@@ -242,28 +221,12 @@ public final class UnikernelTask implements Task {
 
     @Override
     public void pause() throws TtrpcException {
-        VmControl c = requireControl("pause");
-        state.apply(Transition.PAUSE);
-        try {
-            c.pause();
-        } catch (IOException e) {
-            state.tryApply(Transition.RESUME);
-            throw TtrpcException.internal("pause task " + id() + ": " + e.getMessage());
-        }
-        events.publish("/tasks/paused", TaskPaused.newBuilder().setContainerId(id()).build());
+        life.pause(requireControl("pause")::pause);
     }
 
     @Override
     public void resume() throws TtrpcException {
-        VmControl c = requireControl("resume");
-        state.apply(Transition.RESUME);
-        try {
-            c.resume();
-        } catch (IOException e) {
-            state.tryApply(Transition.PAUSE);
-            throw TtrpcException.internal("resume task " + id() + ": " + e.getMessage());
-        }
-        events.publish("/tasks/resumed", TaskResumed.newBuilder().setContainerId(id()).build());
+        life.resume(requireControl("resume")::resume);
     }
 
     private VmControl requireControl(String what) throws TtrpcException {
@@ -281,7 +244,7 @@ public final class UnikernelTask implements Task {
      */
     @Override
     public ExitStatus delete() throws TtrpcException {
-        state.apply(Transition.DELETE);
+        life.apply(Transition.DELETE);
         VmProcess p = vmm;
         if (p != null && p.alive()) {
             try {
@@ -293,7 +256,7 @@ public final class UnikernelTask implements Task {
             }
         }
         setup.cleanup().close();
-        return exit.getNow(new ExitStatus(0, Instant.now()));
+        return life.exitStatus().orElse(new ExitStatus(0, Instant.now()));
     }
 
     /** Stats of the VMM's cgroup, if it has one. */

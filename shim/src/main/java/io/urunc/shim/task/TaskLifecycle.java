@@ -1,0 +1,120 @@
+package io.urunc.shim.task;
+
+import io.urunc.proto.events.TaskExit;
+import io.urunc.proto.events.TaskPaused;
+import io.urunc.proto.events.TaskResumed;
+import io.urunc.proto.events.TaskStart;
+import io.urunc.ttrpc.TtrpcException;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What containerd sees of one task, whatever runs it (a VM or a runc container): its state, its exit, and
+ * the events, in the order containerd requires: TaskStart before TaskExit, and Wait answered before TaskExit
+ * is sent (as containerd's runc shim does).
+ */
+public final class TaskLifecycle {
+    /** A step of a transition that talks to the VMM or runc. */
+    @FunctionalInterface
+    public interface Action {
+        void run() throws Exception;
+    }
+
+    private final String id;
+    private final TaskEvents events;
+    private final StateMachine state;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final CompletableFuture<Void> startPublished = new CompletableFuture<>();
+
+    public TaskLifecycle(String id, TaskEvents events) {
+        this.id = id;
+        this.events = events;
+        this.state = new StateMachine(id);
+    }
+
+    public TaskState state() {
+        return state.state();
+    }
+
+    public void apply(Transition t) throws TtrpcException {
+        state.apply(t);
+    }
+
+    public Optional<ExitStatus> exitStatus() {
+        return Optional.ofNullable(exit.getNow(null));
+    }
+
+    public CompletableFuture<ExitStatus> exitFuture() {
+        return exit;
+    }
+
+    public boolean finished() {
+        TaskState s = state.state();
+        return s == TaskState.STOPPED || s == TaskState.DELETED || exit.isDone();
+    }
+
+    /** Signals go only to a live process; containerd expects this answer otherwise. */
+    public void requireNotFinished() throws TtrpcException {
+        if (finished()) throw TtrpcException.notFound("process already finished");
+    }
+
+    public boolean awaitExit(long millis) {
+        try {
+            exit.get(millis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** The task's process runs: containerd hears TaskStart, and any exit is reported after it. */
+    public void started(int pid) {
+        events.publish("/tasks/start", TaskStart.newBuilder().setContainerId(id).setPid(pid).build());
+        startPublished.complete(null);
+    }
+
+    /** Start failed: an exit need not wait for a TaskStart that will never come. */
+    public void startAbandoned() {
+        startPublished.complete(null);
+    }
+
+    /** The process ended: Wait is answered, then TaskExit goes out (after TaskStart if the task was started). */
+    public ExitStatus exited(int pid, int code) {
+        ExitStatus status = new ExitStatus(code, Instant.now());
+        boolean neverStarted = state.state() == TaskState.CREATED;
+        state.tryApply(Transition.EXIT);
+        exit.complete(status);
+        Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
+                .setContainerId(id).setId(id).setPid(pid).setExitStatus(code)
+                .setExitedAt(Timestamps.of(status.at())).build());
+        if (neverStarted) publish.run();
+        else startPublished.thenRun(publish);
+        return status;
+    }
+
+    public void pause(Action action) throws TtrpcException {
+        state.apply(Transition.PAUSE);
+        run("pause", action, Transition.RESUME);
+        events.publish("/tasks/paused", TaskPaused.newBuilder().setContainerId(id).build());
+    }
+
+    public void resume(Action action) throws TtrpcException {
+        state.apply(Transition.RESUME);
+        run("resume", action, Transition.PAUSE);
+        events.publish("/tasks/resumed", TaskResumed.newBuilder().setContainerId(id).build());
+    }
+
+    /** Runs the action; if it fails the state goes back (through {@code undo}) and the error names the task. */
+    private void run(String verb, Action action, Transition undo) throws TtrpcException {
+        try {
+            action.run();
+        } catch (Exception e) {
+            state.tryApply(undo);
+            if (e instanceof TtrpcException t) throw t;
+            throw TtrpcException.internal(verb + " task " + id + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.urunc.shim.task;
+
+import com.google.protobuf.Message;
+import io.urunc.proto.events.TaskExit;
+import io.urunc.ttrpc.Code;
+import io.urunc.ttrpc.TtrpcException;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TaskLifecycleTest {
+    private final List<String> topics = new ArrayList<>();
+    private final List<Message> events = new ArrayList<>();
+    private final TaskLifecycle life = new TaskLifecycle("t1", (topic, event) -> {
+        topics.add(topic);
+        events.add(event);
+    });
+
+    @Test
+    void anExitRacingStartIsReportedAfterTaskStart() throws Exception {
+        life.apply(Transition.START);
+        // The guest exits before the shim got to publish TaskStart (a 14 ms unikernel does that).
+        ExitStatus s = life.exited(42, 3);
+        assertTrue(life.exitFuture().isDone(), "Wait is answered at once");
+        assertEquals(3, s.code());
+        assertEquals(List.of(), topics, "but TaskExit waits for TaskStart");
+        life.started(42);
+        assertEquals(List.of("/tasks/start", "/tasks/exit"), topics);
+        TaskExit exit = (TaskExit) events.get(1);
+        assertEquals("t1", exit.getContainerId());
+        assertEquals(42, exit.getPid());
+        assertEquals(3, exit.getExitStatus());
+        assertEquals(TaskState.STOPPED, life.state());
+    }
+
+    @Test
+    void aTaskKilledBeforeStartReportsItsExitAtOnce() {
+        life.exited(7, 137);
+        assertEquals(List.of("/tasks/exit"), topics);
+        assertTrue(life.finished());
+        TtrpcException e = assertThrows(TtrpcException.class, life::requireNotFinished);
+        assertEquals(Code.NOT_FOUND, e.code());
+        assertEquals("process already finished", e.getMessage());
+    }
+
+    @Test
+    void aFailedStartDoesNotHoldBackTheExit() throws Exception {
+        life.apply(Transition.START);
+        life.startAbandoned();
+        life.exited(9, 1);
+        assertEquals(List.of("/tasks/exit"), topics);
+    }
+
+    @Test
+    void pauseAndResumePublishOnlyWhenTheyWork() throws Exception {
+        life.apply(Transition.START);
+        life.pause(() -> {});
+        assertEquals(TaskState.PAUSED, life.state());
+        TtrpcException e = assertThrows(TtrpcException.class, () -> life.resume(() -> {
+            throw new IOException("QMP connection reset");
+        }));
+        assertEquals("resume task t1: QMP connection reset", e.getMessage());
+        assertEquals(TaskState.PAUSED, life.state(), "a failed resume leaves it paused");
+        life.resume(() -> {});
+        assertEquals(List.of("/tasks/paused", "/tasks/resumed"), topics);
+        assertEquals(TaskState.RUNNING, life.state());
+    }
+}
