@@ -28,8 +28,7 @@ final class DockerChecks {
     }
 
     List<ProcessHandle> qemusOfThisFixture() {
-        return Processes.matching("qemu-system").stream()
-                .filter(p -> Processes.cmdline(p.pid()).contains(containerd.dir().toString())).toList();
+        return Processes.qemus(containerd.dir().toString());
     }
 
     /** Waits until `docker logs` of the container contains the text. */

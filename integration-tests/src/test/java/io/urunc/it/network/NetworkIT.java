@@ -39,6 +39,11 @@ class NetworkIT {
                 String body = Http.getWithin(Duration.ofSeconds(90), "http://" + ns.containerIp + "/", containerd::shimLogs);
                 assertTrue(body.contains("URUNC-HTTPD-OK"), body);
                 assertTrue(ns.links().contains("urt"), "the VM's tap is in the container's netns: " + ns.links());
+                long qemu = io.urunc.it.support.Processes.qemus(containerd.uruncStateDir().toString())
+                        .getFirst().pid();
+                assertEquals(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/" + qemu + "/ns/net")).toString(),
+                        "net:[" + java.nio.file.Files.getAttribute(java.nio.file.Path.of(ns.path()), "unix:ino") + "]",
+                        "QEMU runs in the container's network namespace");
             } finally {
                 containerd.ctr("task", "kill", "-s", "SIGKILL", "web");
                 Thread.sleep(500);

@@ -120,6 +120,30 @@ class ShimLifecycleIT {
     }
 
     @Test
+    void theVmmRunsInTheContainersNamespaces() throws Exception {
+        containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "tiny-ns", "run").ok();
+        try {
+            List<ProcessHandle> q = qemusOf();
+            assertEquals(1, q.size(), q.toString());
+            long pid = q.getFirst().pid();
+            for (String ns : List.of("pid", "ipc", "uts", "net")) {
+                assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/" + ns)),
+                        Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/" + (ns.equals("pid") ? "pid_for_children" : ns))),
+                        "QEMU is not in the host's " + ns + " namespace");
+            }
+            String nspid = Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+                    .filter(l -> l.startsWith("NSpid:")).findFirst().orElseThrow();
+            assertTrue(nspid.trim().endsWith("\t1") || nspid.trim().endsWith(" 1"), "QEMU is pid 1 of its own pid namespace: " + nspid);
+        } finally {
+            containerd.ctr("task", "kill", "-s", "SIGKILL", "tiny-ns");
+            awaitStatus("tiny-ns", "STOPPED");
+            containerd.ctr("task", "delete", "tiny-ns");
+            containerd.ctr("container", "delete", "tiny-ns");
+        }
+        assertNothingLeftFor("tiny-ns");
+    }
+
+    @Test
     void badAnnotationsFailCreateNamingTheProblem() throws Exception {
         assertCreateFails("bad-hv", "com.urunc.unikernel.hypervisor=vmware", "vmware");
         assertCreateFails("bad-type", "com.urunc.unikernel.unikernelType=plan9", "plan9");
@@ -178,8 +202,7 @@ class ShimLifecycleIT {
     }
 
     private List<ProcessHandle> qemusOf() {
-        return Processes.matching("qemu-system").stream()
-                .filter(p -> Processes.cmdline(p.pid()).contains(containerd.uruncStateDir().toString())).toList();
+        return Processes.qemus(containerd.uruncStateDir().toString());
     }
 
     /** No VMM, mount, task record or run directory remains for the task. */

@@ -45,8 +45,7 @@ class ShimRecoveryIT {
     }
 
     private List<ProcessHandle> qemus() {
-        return Processes.matching("qemu-system").stream()
-                .filter(p -> Processes.cmdline(p.pid()).contains(containerd.uruncStateDir().toString())).toList();
+        return Processes.qemus(containerd.uruncStateDir().toString());
     }
 
     @Test

@@ -13,6 +13,15 @@ public final class Processes {
         return ProcessHandle.allProcesses().filter(p -> cmdline(p.pid()).contains(needle)).toList();
     }
 
+    /** QEMU processes themselves (argv[0]), not the helpers that start them, whose command line mentions {@code needle}. */
+    public static List<ProcessHandle> qemus(String needle) {
+        return matching(needle).stream().filter(p -> {
+            String c = cmdline(p.pid());
+            String argv0 = c.contains(" ") ? c.substring(0, c.indexOf(' ')) : c;
+            return argv0.contains("qemu-system");
+        }).toList();
+    }
+
     public static String cmdline(long pid) {
         try {
             return Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');

@@ -31,7 +31,11 @@ public record Bundle(
         String rootPath,
         Optional<Path> resolvConfMount,
         boolean newNetworkNamespace,
-        List<Hook> prestartHooks) {
+        List<Hook> prestartHooks,
+        List<Namespace> namespaces) {
+
+    /** An entry of linux.namespaces: join {@code path}, or create a new namespace when it is empty. */
+    public record Namespace(String type, Optional<Path> path) {}
 
     /** An OCI hook: {@code args[0]} is the program's argv[0], which may differ from {@code path}. */
     public record Hook(String path, List<String> args, List<String> env, Optional<Integer> timeoutSeconds) {}
@@ -77,7 +81,17 @@ public record Bundle(
                 spec.path("root").path("path").asText("rootfs"),
                 bindSource(spec.path("mounts"), "/etc/resolv.conf"),
                 newNamespace(linux.path("namespaces"), "network"),
-                hooks(spec.path("hooks"), "createRuntime", "prestart"));
+                hooks(spec.path("hooks"), "createRuntime", "prestart"),
+                namespaces(linux.path("namespaces")));
+    }
+
+    private static List<Namespace> namespaces(JsonNode namespaces) {
+        List<Namespace> out = new ArrayList<>();
+        for (JsonNode ns : namespaces) {
+            String path = ns.path("path").asText("");
+            out.add(new Namespace(ns.path("type").asText(), path.isEmpty() ? Optional.empty() : Optional.of(Path.of(path))));
+        }
+        return List.copyOf(out);
     }
 
     private static Map<String, String> stringMap(JsonNode node, String field) throws BundleException {

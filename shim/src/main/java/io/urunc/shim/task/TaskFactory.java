@@ -18,6 +18,7 @@ import io.urunc.shim.config.MonitorConfig;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.vm.Cgroup;
+import io.urunc.shim.vm.VmNamespaces;
 import io.urunc.shim.vm.VmProcess;
 import io.urunc.storage.MountSpec;
 import io.urunc.storage.MountedRootfs;
@@ -163,8 +164,7 @@ public final class TaskFactory {
                 .map(g -> new GuestNetwork(g.ipv4(), g.prefixLength(), g.gateway(), g.mac(), g.dns()));
         Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
                 .flatMap(a -> a.guest().map(g -> new NetAttachment(a.tapName(), g.mac())));
-        VmProcess.NamespaceEntry namespaces = network.<VmProcess.NamespaceEntry>map(a -> new NetnsEntry(a.netns()))
-                .orElse(VmProcess.NamespaceEntry.HOST);
+        VmProcess.NamespaceEntry namespaces = VmNamespaces.of(bundle.namespaces(), netns);
 
         List<String> args = MetadataResolver.appArgs(md, bundle.args());
         GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet,
@@ -259,13 +259,6 @@ public final class TaskFactory {
         return file;
     }
 
-    /** Starts the VMM from a thread inside the container's network namespace. */
-    private record NetnsEntry(Path netns) implements VmProcess.NamespaceEntry {
-        @Override
-        public <T> T call(java.util.concurrent.Callable<T> action) throws Exception {
-            return NetnsExecutor.callIn(netns, action);
-        }
-    }
 
     /** QEMU is started with -S: the VMM is up at Create, the guest runs at Start. */
     private static LaunchPlan holdUntilStart(LaunchPlan plan) {

@@ -114,12 +114,11 @@ public final class UnikernelTask implements Task {
     private void startVmm() throws TtrpcException {
         VmProcess p;
         try {
-            p = VmProcess.launch(setup.plan(), setup.io(), setup.namespaces());
+            p = VmProcess.launch(setup.plan(), setup.io(), setup.namespaces(), setup.cgroup());
         } catch (IOException e) {
             throw TtrpcException.failedPrecondition(setup.hypervisor().name() + ": " + e.getMessage());
         }
         vmm = p;
-        setup.cgroup().ifPresent(c -> c.add(p.pid()));
         setup.persistPid(p.pid());
         p.exit().thenAccept(this::onVmmExit);
         if (setup.plan().controlSocket().isPresent()) {

@@ -55,14 +55,9 @@ public final class Cgroup {
         return dirs.isEmpty() ? Optional.empty() : Optional.of(new Cgroup(List.copyOf(dirs), v2));
     }
 
-    public void add(long pid) {
-        for (Path dir : dirs) {
-            try {
-                Files.writeString(dir.resolve("cgroup.procs"), Long.toString(pid));
-            } catch (IOException e) {
-                LOG.warn("cannot move pid {} into {}: {}", pid, dir, e.getMessage());
-            }
-        }
+    /** The cgroup.procs files a process writes its pid to, to join this cgroup (one per v1 hierarchy). */
+    public List<Path> procsFiles() {
+        return dirs.stream().map(d -> d.resolve("cgroup.procs")).toList();
     }
 
     public boolean v2() {

@@ -29,6 +29,11 @@ public final class VmProcess {
     public interface NamespaceEntry {
         <T> T call(Callable<T> action) throws Exception;
 
+        /** The command that starts the VMM in these namespaces (some need a helper in front). */
+        default java.util.List<String> wrap(java.util.List<String> argv) {
+            return argv;
+        }
+
         NamespaceEntry HOST = new NamespaceEntry() {
             @Override
             public <T> T call(Callable<T> action) throws Exception {
@@ -37,12 +42,29 @@ public final class VmProcess {
         };
     }
 
-    public static VmProcess launch(LaunchPlan plan, TaskIo io, NamespaceEntry namespaces) throws IOException {
+    /**
+     * The VMM joins its cgroup before it runs (a helper in front may fork it at once, so moving the
+     * started pid afterwards would leave the VMM outside): a shell writes its own pid, then execs.
+     */
+    static final String CGROUP_JOIN =
+            "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 126; shift; done; shift; exec \"$@\"";
+
+    static java.util.List<String> inCgroup(java.util.Optional<Cgroup> cgroup, java.util.List<String> argv) {
+        if (cgroup.isEmpty() || cgroup.get().procsFiles().isEmpty()) return argv;
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("/bin/sh", "-c", CGROUP_JOIN, "cgroup-join"));
+        cgroup.get().procsFiles().forEach(f -> cmd.add(f.toString()));
+        cmd.add("--");
+        cmd.addAll(argv);
+        return cmd;
+    }
+
+    public static VmProcess launch(LaunchPlan plan, TaskIo io, NamespaceEntry namespaces, java.util.Optional<Cgroup> cgroup)
+            throws IOException {
         for (Map.Entry<Path, String> f : plan.filesToWrite().entrySet()) {
             Files.writeString(f.getKey(), f.getValue());
             Files.setPosixFilePermissions(f.getKey(), PosixFilePermissions.fromString("rw-------"));
         }
-        ProcessBuilder pb = new ProcessBuilder(plan.argv())
+        ProcessBuilder pb = new ProcessBuilder(inCgroup(cgroup, namespaces.wrap(plan.argv())))
                 .redirectInput(io.stdinRedirect())
                 .redirectOutput(io.stdoutRedirect())
                 .redirectError(ProcessBuilder.Redirect.PIPE);

@@ -1,0 +1,49 @@
+package io.urunc.shim.vm;
+
+import io.urunc.shim.bundle.Bundle;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class VmNamespacesTest {
+    private static final List<String> QEMU = List.of("/usr/bin/qemu-system-x86_64", "-S");
+
+    @Test
+    void aNewPidNamespaceStartsTheVmmAsItsPidOne() {
+        VmNamespaces ns = VmNamespaces.of(List.of(new Bundle.Namespace("pid", Optional.empty()),
+                new Bundle.Namespace("ipc", Optional.empty())), Optional.empty());
+        assertEquals(List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--",
+                "/usr/bin/qemu-system-x86_64", "-S"), ns.wrap(QEMU));
+    }
+
+    @Test
+    void aSharedPidNamespaceIsNotWrapped() {
+        VmNamespaces ns = VmNamespaces.of(List.of(new Bundle.Namespace("pid", Optional.of(Path.of("/proc/1/ns/pid")))),
+                Optional.empty());
+        assertEquals(QEMU, ns.wrap(QEMU));
+    }
+
+    @Test
+    void theVmmJoinsItsCgroupBeforeItRuns() throws Exception {
+        assertEquals(QEMU, VmProcess.inCgroup(Optional.empty(), QEMU));
+        // A real run of the shell step: it writes its own pid to each file, then execs the command.
+        Path dir = java.nio.file.Files.createTempDirectory("cg");
+        try {
+            List<String> cmd = new java.util.ArrayList<>(List.of("/bin/sh", "-c", VmProcess.CGROUP_JOIN,
+                    "cgroup-join", dir.resolve("a").toString(), dir.resolve("b").toString(), "--", "/bin/sh", "-c", "echo $$"));
+            Process p = new ProcessBuilder(cmd).start();
+            String execPid = new String(p.getInputStream().readAllBytes()).trim();
+            assertEquals(0, p.waitFor());
+            assertEquals(Long.toString(p.pid()), execPid, "exec keeps the pid");
+            assertEquals(execPid, java.nio.file.Files.readString(dir.resolve("a")).trim());
+            assertEquals(execPid, java.nio.file.Files.readString(dir.resolve("b")).trim());
+        } finally {
+            for (String f : new String[] {"a", "b"}) java.nio.file.Files.deleteIfExists(dir.resolve(f));
+            java.nio.file.Files.delete(dir);
+        }
+    }
+}
