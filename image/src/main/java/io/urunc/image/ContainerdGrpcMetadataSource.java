@@ -2,37 +2,31 @@ package io.urunc.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.stub.AbstractStub;
-import io.grpc.stub.MetadataUtils;
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.urunc.image.containerd.api.Container;
-import io.urunc.image.containerd.api.ContainersGrpc;
-import io.urunc.image.containerd.api.ContentGrpc;
+import io.urunc.image.containerd.api.ContainersProto;
+import io.urunc.image.containerd.api.ContentProto;
 import io.urunc.image.containerd.api.Descriptor;
 import io.urunc.image.containerd.api.GetContainerRequest;
+import io.urunc.image.containerd.api.GetContainerResponse;
 import io.urunc.image.containerd.api.GetImageRequest;
-import io.urunc.image.containerd.api.ImagesGrpc;
+import io.urunc.image.containerd.api.GetImageResponse;
+import io.urunc.image.containerd.api.ImagesProto;
 import io.urunc.image.containerd.api.ReadContentRequest;
 import io.urunc.image.containerd.api.ReadContentResponse;
+import io.urunc.image.grpc.GrpcCode;
+import io.urunc.image.grpc.GrpcException;
+import io.urunc.image.grpc.UnaryGrpcClient;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Reads container labels and image manifest annotations from containerd over its gRPC socket (the shim's
@@ -41,17 +35,19 @@ import java.util.concurrent.TimeUnit;
  * short deadline. Open it only when needed (Create) and close it afterwards: it owns an event loop thread.
  */
 public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSource, AutoCloseable {
-    private static final Metadata.Key<String> NAMESPACE_HEADER =
-            Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER);
+    private static final String CONTAINERS_GET = method(ContainersProto.getDescriptor(), "Containers", "Get");
+    private static final String IMAGES_GET = method(ImagesProto.getDescriptor(), "Images", "Get");
+    private static final String CONTENT_READ = method(ContentProto.getDescriptor(), "Content", "Read");
     private static final Set<String> INDEX_TYPES = Set.of(
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.list.v2+json");
     private static final long MAX_BLOB_BYTES = 4 << 20;
+    /** Content.Read's messages carry offsets besides the data; the blob limit itself is checked below. */
+    private static final long MAX_READ_RESPONSE_BYTES = MAX_BLOB_BYTES + (64 << 10);
 
     private final Path socket;
     private final Duration deadline;
-    private final EventLoopGroup group;
-    private final ManagedChannel channel;
+    private final UnaryGrpcClient client;
 
     public ContainerdGrpcMetadataSource(Path containerdSocket) {
         this(containerdSocket, Duration.ofSeconds(2));
@@ -60,12 +56,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
     public ContainerdGrpcMetadataSource(Path containerdSocket, Duration deadline) {
         this.socket = containerdSocket;
         this.deadline = deadline;
-        this.group = new EpollEventLoopGroup(1);
-        this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(containerdSocket.toString()))
-                .eventLoopGroup(group)
-                .channelType(EpollDomainSocketChannel.class)
-                .usePlaintext()
-                .build();
+        this.client = new UnaryGrpcClient(containerdSocket);
     }
 
     @Override
@@ -80,10 +71,11 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
         String image = c.get().getImage();
         Descriptor target;
         try {
-            target = stub(ImagesGrpc.newBlockingStub(channel), namespace)
-                    .get(GetImageRequest.newBuilder().setName(image).build()).getImage().getTarget();
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) return Map.of();
+            byte[] response = client.unary(IMAGES_GET, namespaceHeader(namespace),
+                    GetImageRequest.newBuilder().setName(image).build().toByteArray(), deadline);
+            target = parse("Images.Get " + image, () -> GetImageResponse.parseFrom(response)).getImage().getTarget();
+        } catch (GrpcException e) {
+            if (e.code() == GrpcCode.NOT_FOUND) return Map.of();
             throw failure("Images.Get " + image, e);
         }
         JsonNode manifest = readJson(namespace, target.getDigest());
@@ -99,25 +91,26 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
     }
 
     private Optional<Container> container(String namespace, String containerId) throws IOException {
+        byte[] response;
         try {
-            return Optional.of(stub(ContainersGrpc.newBlockingStub(channel), namespace)
-                    .get(GetContainerRequest.newBuilder().setId(containerId).build()).getContainer());
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) return Optional.empty();
+            response = client.unary(CONTAINERS_GET, namespaceHeader(namespace),
+                    GetContainerRequest.newBuilder().setId(containerId).build().toByteArray(), deadline);
+        } catch (GrpcException e) {
+            if (e.code() == GrpcCode.NOT_FOUND) return Optional.empty();
             throw failure("Containers.Get " + containerId, e);
         }
+        return Optional.of(parse("Containers.Get " + containerId, () -> GetContainerResponse.parseFrom(response)).getContainer());
     }
 
     private JsonNode readJson(String namespace, String digest) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try {
-            Iterator<ReadContentResponse> it = stub(ContentGrpc.newBlockingStub(channel), namespace)
-                    .read(ReadContentRequest.newBuilder().setDigest(digest).build());
-            while (it.hasNext()) {
-                it.next().getData().writeTo(buf);
+            for (byte[] message : client.serverStreaming(CONTENT_READ, namespaceHeader(namespace),
+                    ReadContentRequest.newBuilder().setDigest(digest).build().toByteArray(), deadline, MAX_READ_RESPONSE_BYTES)) {
+                parse("Content.Read " + digest, () -> ReadContentResponse.parseFrom(message)).getData().writeTo(buf);
                 if (buf.size() > MAX_BLOB_BYTES) throw new IOException("content " + digest + " is larger than " + MAX_BLOB_BYTES + " bytes");
             }
-        } catch (StatusRuntimeException e) {
+        } catch (GrpcException e) {
             throw failure("Content.Read " + digest, e);
         }
         return new ObjectMapper().readTree(buf.toByteArray());
@@ -145,26 +138,38 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
         };
     }
 
-    private <S extends AbstractStub<S>> S stub(S s, String namespace) {
-        Metadata headers = new Metadata();
-        headers.put(NAMESPACE_HEADER, namespace);
-        return s.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    private static Map<String, String> namespaceHeader(String namespace) {
+        return Map.of("containerd-namespace", namespace);
     }
 
-    private IOException failure(String call, StatusRuntimeException e) {
-        return new IOException("containerd " + socket + ": " + call + ": " + e.getStatus().getCode()
-                + (e.getStatus().getDescription() == null ? "" : " (" + e.getStatus().getDescription() + ")"), e);
+    private interface Parse<T> {
+        T parse() throws InvalidProtocolBufferException;
+    }
+
+    private <T> T parse(String call, Parse<T> parser) throws IOException {
+        try {
+            return parser.parse();
+        } catch (InvalidProtocolBufferException e) {
+            throw new IOException("containerd " + socket + ": " + call + ": malformed response: " + e.getMessage(), e);
+        }
+    }
+
+    private IOException failure(String call, GrpcException e) {
+        return new IOException("containerd " + socket + ": " + call + ": " + e.code()
+                + (e.description().isEmpty() ? "" : " (" + e.description() + ")"), e);
+    }
+
+    /** "/package.Service/Method", checked against the .proto so a typo fails at class load, not at Create. */
+    private static String method(Descriptors.FileDescriptor file, String service, String method) {
+        Descriptors.ServiceDescriptor s = file.findServiceByName(service);
+        if (s == null || s.findMethodByName(method) == null) {
+            throw new IllegalStateException(file.getName() + " declares no " + service + "." + method);
+        }
+        return "/" + s.getFullName() + "/" + method;
     }
 
     @Override
     public void close() {
-        channel.shutdownNow();
-        try {
-            channel.awaitTermination(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        client.close();
     }
 }
