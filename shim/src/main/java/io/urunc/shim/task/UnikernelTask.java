@@ -134,7 +134,7 @@ public final class UnikernelTask implements Task {
             life.started(pid());
             VmControl c = control;
             // A held VMM that already died is reported by its exit event, after this start.
-            if (setup.holdsBeforeStart() && c != null && vmm.alive()) c.resume();
+            if (setup.holdsBeforeStart() && c != null && vmm.alive()) release(c);
         } catch (IOException | TtrpcException e) {
             life.startAbandoned();
             VmProcess p = vmm;
@@ -149,6 +149,23 @@ public final class UnikernelTask implements Task {
             throw TtrpcException.internal("cannot start task " + id() + ": " + e.getMessage());
         }
         return pid();
+    }
+
+    /**
+     * Lets the held guest run. A guest may finish before QEMU answers {@code cont} (a tiny unikernel needs
+     * a few milliseconds): QEMU then closes QMP without a reply, and that is a start followed by an exit.
+     */
+    private void release(VmControl c) throws IOException {
+        try {
+            c.resume();
+        } catch (IOException e) {
+            try {
+                vmm.exit().get(2, TimeUnit.SECONDS);
+                LOG.debug("task {}: the guest ended before QEMU answered cont", id());
+            } catch (Exception stillRunning) {
+                throw e;
+            }
+        }
     }
 
     private void onVmmExit(int rawStatus) {
