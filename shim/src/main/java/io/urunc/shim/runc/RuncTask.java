@@ -48,6 +48,16 @@ public final class RuncTask implements Task {
     }
 
     @Override
+    public TaskLifecycle lifecycle() {
+        return life;
+    }
+
+    @Override
+    public TaskIo io() {
+        return setup.io();
+    }
+
+    @Override
     public String id() {
         return setup.id();
     }
@@ -57,45 +67,21 @@ public final class RuncTask implements Task {
         return setup.bundle();
     }
 
-    @Override
-    public TaskState state() {
-        return life.state();
-    }
 
     @Override
     public int pid() {
         return init.pid();
     }
 
-    @Override
-    public String stdinPath() {
-        return setup.io().stdinPath();
-    }
 
-    @Override
-    public String stdoutPath() {
-        return setup.io().stdoutPath();
-    }
 
-    @Override
-    public String stderrPath() {
-        return setup.io().stderrPath();
-    }
 
     @Override
     public boolean terminal() {
         return setup.terminal();
     }
 
-    @Override
-    public Optional<ExitStatus> exitStatus() {
-        return life.exitStatus();
-    }
 
-    @Override
-    public CompletableFuture<ExitStatus> exitFuture() {
-        return life.exitFuture();
-    }
 
     @Override
     public Optional<Cgroup> cgroup() {
@@ -166,10 +152,6 @@ public final class RuncTask implements Task {
         return life.exitStatus().orElse(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));
     }
 
-    @Override
-    public void closeStdin() {
-        setup.io().closeStdin();
-    }
 
     /** The container's processes as runc sees them (host pids); none once the task has stopped. */
     @Override

@@ -1,5 +1,6 @@
 package io.urunc.shim.task;
 
+import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.ttrpc.TtrpcException;
 
@@ -16,22 +17,45 @@ public interface Task {
 
     Path bundle();
 
-    TaskState state();
+    /** Its state, exit and events. */
+    TaskLifecycle lifecycle();
+
+    /** Its stdio as containerd handed it over. */
+    TaskIo io();
 
     /** The process containerd should know: the VMM, or the container's init. 0 before there is one. */
     int pid();
 
-    String stdinPath();
-
-    String stdoutPath();
-
-    String stderrPath();
-
     boolean terminal();
 
-    Optional<ExitStatus> exitStatus();
+    default TaskState state() {
+        return lifecycle().state();
+    }
 
-    CompletableFuture<ExitStatus> exitFuture();
+    default Optional<ExitStatus> exitStatus() {
+        return lifecycle().exitStatus();
+    }
+
+    default CompletableFuture<ExitStatus> exitFuture() {
+        return lifecycle().exitFuture();
+    }
+
+    default String stdinPath() {
+        return io().stdinPath();
+    }
+
+    default String stdoutPath() {
+        return io().stdoutPath();
+    }
+
+    default String stderrPath() {
+        return io().stderrPath();
+    }
+
+    /** CloseIO: the client closed stdin. */
+    default void closeStdin() {
+        io().closeStdin();
+    }
 
     int start() throws TtrpcException;
 
@@ -43,8 +67,6 @@ public interface Task {
 
     /** Releases everything the task holds; only for created or stopped tasks. */
     ExitStatus delete() throws TtrpcException;
-
-    void closeStdin() throws TtrpcException;
 
     /** All process ids of the task (a unikernel has one: its VMM). */
     java.util.List<Integer> pids() throws TtrpcException;

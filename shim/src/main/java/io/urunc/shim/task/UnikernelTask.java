@@ -41,6 +41,16 @@ public final class UnikernelTask implements Task {
     }
 
     @Override
+    public TaskLifecycle lifecycle() {
+        return life;
+    }
+
+    @Override
+    public TaskIo io() {
+        return setup.io();
+    }
+
+    @Override
     public String id() {
         return setup.id();
     }
@@ -50,30 +60,14 @@ public final class UnikernelTask implements Task {
         return setup.bundle();
     }
 
-    @Override
-    public String stdinPath() {
-        return setup.io().stdinPath();
-    }
 
-    @Override
-    public String stdoutPath() {
-        return setup.io().stdoutPath();
-    }
 
-    @Override
-    public String stderrPath() {
-        return setup.io().stderrPath();
-    }
 
     @Override
     public boolean terminal() {
         return setup.terminal();
     }
 
-    @Override
-    public void closeStdin() {
-        setup.io().closeStdin();
-    }
 
     @Override
     public java.util.List<Integer> pids() {
@@ -84,10 +78,6 @@ public final class UnikernelTask implements Task {
         return setup;
     }
 
-    @Override
-    public TaskState state() {
-        return life.state();
-    }
 
     @Override
     public int pid() {
@@ -95,15 +85,7 @@ public final class UnikernelTask implements Task {
         return p == null ? 0 : (int) p.pid();
     }
 
-    @Override
-    public Optional<ExitStatus> exitStatus() {
-        return life.exitStatus();
-    }
 
-    @Override
-    public CompletableFuture<ExitStatus> exitFuture() {
-        return life.exitFuture();
-    }
 
     /** Launches the VMM (held before the guest runs when the hypervisor can), at Create. */
     public void launch() throws TtrpcException {
