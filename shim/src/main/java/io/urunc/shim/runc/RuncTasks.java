@@ -9,6 +9,7 @@ import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.task.Cleanup;
 import io.urunc.shim.task.DelegateTasks;
 import io.urunc.shim.task.Task;
+import io.urunc.shim.task.TaskFactory;
 import io.urunc.shim.task.TaskEvents;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.ttrpc.TtrpcException;
@@ -63,13 +64,7 @@ public final class RuncTasks implements DelegateTasks {
         Path bundleDir = bundle.dir().toAbsolutePath();
         RuncCommands runc = new RuncCommands(runcBinary, root, bundleDir, systemd);
 
-        TaskIo io;
-        try {
-            io = TaskIo.open(req.getStdin(), req.getStdout(), req.getStderr());
-        } catch (IOException e) {
-            throw TtrpcException.invalidArgument("task " + id + ": stdio: " + e.getMessage());
-        }
-        cleanup.push("stdio", io::close);
+        TaskIo io = TaskFactory.openStdio(req, cleanup);
 
         RuncRecord record = new RuncRecord(id, namespace, root.toString(), bundleDir.toString(), systemd,
                 req.getRootfsCount() > 0 ? bundle.rootfs().toString() : "", runDir.toString());

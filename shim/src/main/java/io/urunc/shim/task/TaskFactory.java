@@ -188,13 +188,7 @@ public final class TaskFactory {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
 
-        TaskIo io;
-        try {
-            io = TaskIo.open(req.getStdin(), req.getStdout(), req.getStderr());
-        } catch (IOException e) {
-            throw TtrpcException.invalidArgument("task " + id + ": stdio: " + e.getMessage());
-        }
-        cleanup.push("stdio", io::close);
+        TaskIo io = openStdio(req, cleanup);
 
         Optional<Cgroup> cgroup = bundle.cgroupsPath().flatMap(Cgroup::create);
         cgroup.ifPresent(c -> cleanup.push("cgroup", c::delete));
@@ -205,6 +199,18 @@ public final class TaskFactory {
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
         task.launch();
         return task;
+    }
+
+    /** The task's stdio FIFOs, closed by its cleanup; a bad path or URI is the caller's error. */
+    public static TaskIo openStdio(CreateTaskRequest req, Cleanup cleanup) throws TtrpcException {
+        TaskIo io;
+        try {
+            io = TaskIo.open(req.getStdin(), req.getStdout(), req.getStderr());
+        } catch (IOException e) {
+            throw TtrpcException.invalidArgument("task " + req.getId() + ": stdio: " + e.getMessage());
+        }
+        cleanup.push("stdio", io::close);
+        return io;
     }
 
     /**
