@@ -1,0 +1,170 @@
+package io.urunc.shim.vm;
+
+import io.urunc.image.MetadataResolver;
+import io.urunc.image.UnikernelMetadata;
+import io.urunc.network.NetworkAttachment;
+import io.urunc.shim.bundle.Bundle;
+import io.urunc.shim.config.MonitorConfig;
+import io.urunc.shim.config.ShimConfig;
+import io.urunc.storage.RootfsPaths;
+import io.urunc.ttrpc.TtrpcException;
+import io.urunc.vmm.Accelerator;
+import io.urunc.vmm.AcceleratorDetector;
+import io.urunc.vmm.AcceleratorUnavailableException;
+import io.urunc.vmm.GuestNetwork;
+import io.urunc.vmm.GuestSpec;
+import io.urunc.vmm.Hypervisor;
+import io.urunc.vmm.Hypervisors;
+import io.urunc.vmm.LaunchPlan;
+import io.urunc.vmm.NetAttachment;
+import io.urunc.vmm.RootKind;
+import io.urunc.vmm.UnikernelType;
+import io.urunc.vmm.UnikernelTypes;
+import io.urunc.vmm.VmConfig;
+import io.urunc.vmm.VmResources;
+import io.urunc.vmm.VmmException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * From an image's unikernel metadata to the VMM's launch plan. {@link #resolve} checks everything that can be
+ * wrong with the image (hypervisor, type, kernel and initrd inside the rootfs, the VMM installed) before the
+ * shim touches the network; {@link #plan} then builds the command line with the network the VM got.
+ */
+public final class VmPlanner {
+    /** What the image asks for, checked. */
+    public record Target(UnikernelMetadata metadata, Hypervisor hypervisor, UnikernelType type, MonitorConfig monitor,
+                         Path binary, Path kernel, Optional<Path> initrd) {}
+
+    private final ShimConfig config;
+    private final Map<String, Accelerator> accelerators = new ConcurrentHashMap<>();
+
+    public VmPlanner(ShimConfig config) {
+        this.config = config;
+    }
+
+    public Target resolve(UnikernelMetadata md, Path rootfs) throws TtrpcException {
+        Hypervisor hypervisor = hypervisor(md);
+        UnikernelType type = unikernelType(md, hypervisor);
+        MonitorConfig monitor = config.monitor(hypervisor.name());
+        Path binary = hypervisorBinary(hypervisor, monitor);
+        Path kernel = insideRootfs(rootfs, md.binary(), "com.urunc.unikernel.binary");
+        Optional<Path> initrd = md.initrd().isPresent()
+                ? Optional.of(insideRootfs(rootfs, md.initrd().get(), "com.urunc.unikernel.initrd"))
+                : Optional.empty();
+        return new Target(md, hypervisor, type, monitor, binary, kernel, initrd);
+    }
+
+    /** The launch plan; QEMU holds the guest (-S) until Start. */
+    public LaunchPlan plan(String id, Target t, Bundle bundle, Optional<NetworkAttachment> network, Path runDir)
+            throws TtrpcException {
+        Optional<GuestNetwork> guestNet = network.flatMap(NetworkAttachment::guest)
+                .map(g -> new GuestNetwork(g.ipv4(), g.prefixLength(), g.gateway(), g.mac(), g.dns()));
+        Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
+                .flatMap(a -> a.guest().map(g -> new NetAttachment(a.tapName(), g.mac())));
+        List<String> args = MetadataResolver.appArgs(t.metadata(), bundle.args());
+        GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet,
+                t.initrd().isPresent() ? RootKind.INITRD : RootKind.NONE, t.metadata().unikernelVersion().orElse(null));
+        Accelerator accelerator = accelerator(t.hypervisor(), t.monitor(), t.binary());
+        String cmdline;
+        List<String> extra;
+        try {
+            cmdline = t.type().kernelCmdline(guest, t.hypervisor().name(), accelerator);
+            extra = t.type().extraVmmArgs(t.hypervisor().name(), guest);
+        } catch (RuntimeException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
+        }
+        VmConfig vm = new VmConfig(id, t.binary(), t.kernel(), t.initrd(), cmdline, resources(bundle, t.monitor()),
+                accelerator, nic, List.of(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints());
+        try {
+            return holdUntilStart(t.hypervisor().plan(vm));
+        } catch (VmmException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
+        }
+    }
+
+    /** QEMU is started with -S: the VMM is up at Create, the guest runs at Start. */
+    private static LaunchPlan holdUntilStart(LaunchPlan plan) {
+        if (plan.controlSocket().isEmpty()) return plan;
+        List<String> argv = new ArrayList<>(plan.argv());
+        argv.add(1, "-S");
+        return new LaunchPlan(List.copyOf(argv), plan.filesToWrite(), plan.controlSocket());
+    }
+    private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {
+        try {
+            return Hypervisors.byName(md.hypervisor());
+        } catch (VmmException e) {
+            throw TtrpcException.invalidArgument("com.urunc.unikernel.hypervisor: " + e.getMessage());
+        }
+    }
+    private static UnikernelType unikernelType(UnikernelMetadata md, Hypervisor hv) throws TtrpcException {
+        UnikernelType type;
+        try {
+            type = UnikernelTypes.byName(md.unikernelType());
+        } catch (VmmException e) {
+            throw TtrpcException.invalidArgument("com.urunc.unikernel.unikernelType: " + e.getMessage());
+        }
+        if (!type.hypervisors().contains(hv.name())) {
+            throw TtrpcException.invalidArgument("unikernel type " + type.name() + " cannot run on hypervisor "
+                    + hv.name() + " (it runs on " + String.join(", ", type.hypervisors()) + ")");
+        }
+        return type;
+    }
+    private static Path hypervisorBinary(Hypervisor hv, MonitorConfig monitor) throws TtrpcException {
+        Path p = Path.of(monitor.path().orElse(hv.defaultBinary()));
+        if (!p.isAbsolute()) {
+            for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+                Path candidate = Path.of(dir).resolve(p);
+                if (Files.isExecutable(candidate)) return candidate;
+            }
+        }
+        if (!Files.isExecutable(p)) {
+            throw TtrpcException.failedPrecondition("hypervisor " + hv.name() + ": " + p
+                    + " is not installed or not executable (set [monitors." + hv.name() + "] path in the config)");
+        }
+        return p;
+    }
+    private static Path insideRootfs(Path rootfs, String path, String key) throws TtrpcException {
+        try {
+            return RootfsPaths.resolveRegularFile(rootfs, path);
+        } catch (IOException e) {
+            throw TtrpcException.invalidArgument(key + ": " + e.getMessage());
+        }
+    }
+    private static VmResources resources(Bundle bundle, MonitorConfig monitor) {
+        int memoryMb = bundle.memoryLimitBytes().map(b -> (int) Math.max(16, b >> 20)).orElse(monitor.defaultMemoryMb());
+        int vcpus = bundle.cpus().map(c -> (int) Math.max(1, Math.ceil(c))).orElse(monitor.defaultVcpus());
+        return new VmResources(memoryMb, vcpus);
+    }
+    private Accelerator accelerator(Hypervisor hv, MonitorConfig monitor, Path binary) throws TtrpcException {
+        Accelerator requested = Accelerator.valueOf(monitor.accelerator().toUpperCase(Locale.ROOT));
+        if (!hv.name().equals("qemu")) return requested == Accelerator.AUTO ? Accelerator.KVM : requested;
+        try {
+            return accelerators.computeIfAbsent(binary + "|" + requested,
+                    k -> AcceleratorDetector.resolve(requested, binary));
+        } catch (AcceleratorUnavailableException e) {
+            throw TtrpcException.failedPrecondition("hypervisor qemu: " + e.getMessage());
+        }
+    }
+    /** The container's environment minus what only makes sense to a Linux process tree on the host. */
+    private static Map<String, String> guestEnv(Bundle bundle) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String kv : bundle.env()) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) continue;
+            String k = kv.substring(0, eq);
+            if (k.equals("PATH") || k.equals("HOSTNAME") || k.equals("TERM") || k.equals("HOME")) continue;
+            env.put(k, kv.substring(eq + 1));
+        }
+        return env;
+    }
+}
