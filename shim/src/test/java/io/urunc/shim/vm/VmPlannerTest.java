@@ -1,0 +1,83 @@
+package io.urunc.shim.vm;
+
+import io.urunc.image.UnikernelMetadata;
+import io.urunc.shim.bundle.Bundle;
+import io.urunc.shim.config.ConfigLoader;
+import io.urunc.shim.config.ShimConfig;
+import io.urunc.ttrpc.Code;
+import io.urunc.ttrpc.TtrpcException;
+import io.urunc.vmm.LaunchPlan;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class VmPlannerTest {
+    @TempDir
+    Path dir;
+
+    private final VmPlanner planner;
+
+    VmPlannerTest() throws Exception {
+        ShimConfig config = ConfigLoader.parse("[monitors.qemu]\naccelerator = \"tcg\"\npath = \"/bin/true\"\n", "test");
+        planner = new VmPlanner(config);
+    }
+
+    private static UnikernelMetadata md(String type, String hypervisor, String binary) {
+        return new UnikernelMetadata(type, hypervisor, binary, Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), false, Map.of());
+    }
+
+    private Path rootfs() throws Exception {
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs/boot"));
+        Files.writeString(rootfs.resolve("vmlinuz"), "kernel");
+        return rootfs.getParent();
+    }
+
+    private TtrpcException refused(UnikernelMetadata md) {
+        return assertThrows(TtrpcException.class, () -> planner.resolve(md, rootfs()));
+    }
+
+    @Test
+    void imageErrorsNameTheKeyAndTheValue() {
+        TtrpcException e = refused(md("linux", "vmware", "/boot/vmlinuz"));
+        assertEquals(Code.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage().startsWith("com.urunc.unikernel.hypervisor: "), e.getMessage());
+        assertTrue(e.getMessage().contains("vmware"), e.getMessage());
+
+        e = refused(md("rumprun", "qemu", "/boot/vmlinuz"));
+        assertTrue(e.getMessage().contains("rumprun cannot run on hypervisor qemu"), e.getMessage());
+
+        e = refused(md("linux", "qemu", "/../../etc/shadow"));
+        assertTrue(e.getMessage().startsWith("com.urunc.unikernel.binary: "), e.getMessage());
+
+        e = refused(md("linux", "qemu", "/boot/missing"));
+        assertTrue(e.getMessage().contains("/boot/missing"), e.getMessage());
+    }
+
+    @Test
+    void theSpecsResourcesSizeTheVmAndQemuHoldsTheGuestUntilStart() throws Exception {
+        Path rootfs = rootfs();
+        Files.writeString(dir.resolve("config.json"), """
+                {"process":{"args":["/init","hello world"],"env":["PATH=/bin","GREETING=hi"]},
+                 "linux":{"resources":{"memory":{"limit":536870912},"cpu":{"quota":150000,"period":100000}}}}""");
+        VmPlanner.Target target = planner.resolve(md("linux", "qemu", "/boot/vmlinuz"), rootfs);
+        assertEquals(rootfs.resolve("boot/vmlinuz"), target.kernel());
+        LaunchPlan plan = planner.plan("t1", target, Bundle.load(dir), Optional.empty(), dir.resolve("run"));
+        List<String> argv = plan.argv();
+        assertEquals("/bin/true", argv.get(0), "the configured monitor path");
+        assertEquals("-S", argv.get(1), "held until Start");
+        assertEquals("512M", argv.get(argv.indexOf("-m") + 1), "memory limit 512 MiB");
+        assertEquals("2", argv.get(argv.indexOf("-smp") + 1), "1.5 CPUs round up to 2 vCPUs");
+        String append = argv.get(argv.indexOf("-append") + 1);
+        assertTrue(append.contains("\"hello world\""), append);
+        assertTrue(append.contains("GREETING=hi") && !append.contains("PATH=/bin"), append);
+        assertTrue(plan.controlSocket().isPresent());
+    }
+}
