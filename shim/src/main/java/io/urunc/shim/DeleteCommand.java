@@ -7,6 +7,7 @@ import io.urunc.shim.runc.RuncLeftovers;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.task.Timestamps;
+import io.urunc.storage.FileTrees;
 import io.urunc.storage.RootfsMount;
 import io.urunc.sys.Libc;
 import io.urunc.sys.SysException;
@@ -15,7 +16,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -47,7 +47,11 @@ final class DeleteCommand {
                 }
             }
             if (!r.netns().isEmpty()) UnikernelNetwork.detachByContainerId(Path.of(r.netns()), r.id());
-            deleteTree(Path.of(r.runDir()));
+            try {
+                FileTrees.delete(Path.of(r.runDir()));
+            } catch (IOException e) {
+                System.err.println("remove " + r.runDir() + ": " + e.getMessage());
+            }
             store.remove(args.namespace(), args.id());
         });
         return DeleteResponse.newBuilder().setPid((int) pid).setExitStatus(128 + Libc.SIGKILL)
@@ -76,15 +80,6 @@ final class DeleteCommand {
                 Thread.currentThread().interrupt();
                 return;
             }
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            System.err.println("remove " + dir + ": " + e.getMessage());
         }
     }
 }

@@ -1,12 +1,12 @@
 package io.urunc.shim.runc;
 
+import io.urunc.storage.FileTrees;
 import io.urunc.storage.RootfsMount;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 
 /**
  * For the shim binary's {@code delete} after a daemon died: force-deletes the runc container named by
@@ -40,7 +40,7 @@ public final class RuncLeftovers {
             }
         }
         try {
-            if (!r.runDir().isEmpty()) deleteTree(Path.of(r.runDir()));
+            if (!r.runDir().isEmpty()) FileTrees.delete(Path.of(r.runDir()));
             RuncRecord.remove(stateDir, namespace, id);
         } catch (IOException e) {
             errors.println("remove state of " + id + ": " + e.getMessage());
@@ -53,13 +53,6 @@ public final class RuncLeftovers {
             return Long.parseLong(Files.readString(pidFile).strip());
         } catch (IOException | NumberFormatException e) {
             return 0;
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
 }

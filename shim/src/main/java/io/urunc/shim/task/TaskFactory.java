@@ -15,6 +15,7 @@ import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmNamespaces;
 import io.urunc.shim.vm.VmPlanner;
 import io.urunc.shim.vm.VmProcess;
+import io.urunc.storage.FileTrees;
 import io.urunc.storage.MountSpec;
 import io.urunc.storage.MountedRootfs;
 import io.urunc.storage.RootfsMount;
@@ -89,7 +90,7 @@ public final class TaskFactory {
         } catch (IOException e) {
             throw TtrpcException.internal("cannot create " + runDir + ": " + e.getMessage());
         }
-        cleanup.push("run dir " + runDir, () -> deleteTree(runDir));
+        cleanup.push("run dir " + runDir, () -> FileTrees.delete(runDir));
 
         Path rootfs = bundle.rootfs();
         List<MountSpec> mounts = new ArrayList<>();
@@ -172,13 +173,6 @@ public final class TaskFactory {
             return config.stateDir().resolve("t").resolve(HexFormat.of().formatHex(h, 0, 8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
 }

@@ -64,17 +64,19 @@ public final class Cgroup {
         return v2;
     }
 
+    /** The directories that may hold a controller's files: all on v2, that controller's hierarchy on v1. */
+    private List<Path> dirsOf(String controller) {
+        return v2 ? dirs : dirs.stream().filter(d -> d.toString().contains("/" + controller)).toList();
+    }
+
     /** A counter file of the cgroup (e.g. memory.usage_in_bytes), 0 when unavailable. */
     public long read(String controller, String file) {
-        for (Path dir : dirs) {
-            if (v2 || dir.getParent() != null && dir.toString().contains("/" + controller)) {
-                Path p = dir.resolve(file);
-                try {
-                    String s = Files.readString(p).trim();
-                    return s.equals("max") ? 0 : Long.parseLong(s.split("\\s+")[0]);
-                } catch (IOException | NumberFormatException e) {
-                    // try the next hierarchy
-                }
+        for (Path dir : dirsOf(controller)) {
+            try {
+                String s = Files.readString(dir.resolve(file)).trim();
+                return s.equals("max") ? 0 : Long.parseLong(s.split("\\s+")[0]);
+            } catch (IOException | NumberFormatException e) {
+                // try the next hierarchy
             }
         }
         return 0;
@@ -82,16 +84,14 @@ public final class Cgroup {
 
     /** A "key value" line of a stat file such as cpu.stat. */
     public long readKey(String controller, String file, String key) {
-        for (Path dir : dirs) {
-            if (v2 || dir.toString().contains("/" + controller)) {
-                try {
-                    for (String line : Files.readAllLines(dir.resolve(file))) {
-                        String[] kv = line.trim().split("\\s+");
-                        if (kv.length == 2 && kv[0].equals(key)) return Long.parseLong(kv[1]);
-                    }
-                } catch (IOException | NumberFormatException e) {
-                    // next
+        for (Path dir : dirsOf(controller)) {
+            try {
+                for (String line : Files.readAllLines(dir.resolve(file))) {
+                    String[] kv = line.trim().split("\\s+");
+                    if (kv.length == 2 && kv[0].equals(key)) return Long.parseLong(kv[1]);
                 }
+            } catch (IOException | NumberFormatException e) {
+                // next
             }
         }
         return 0;
