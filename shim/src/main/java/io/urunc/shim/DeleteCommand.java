@@ -3,6 +3,7 @@ package io.urunc.shim;
 import io.urunc.network.UnikernelNetwork;
 import io.urunc.proto.task.DeleteResponse;
 import io.urunc.shim.config.ShimConfig;
+import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.runc.RuncLeftovers;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
@@ -47,6 +48,8 @@ final class DeleteCommand {
                 }
             }
             if (!r.netns().isEmpty()) UnikernelNetwork.detachByContainerId(Path.of(r.netns()), r.id());
+            // a namespace the shim made for the task (docker's new netns); records from older versions lack it
+            if (r.ownNetns() != null && !r.ownNetns().isEmpty()) OwnNetworkNamespace.remove(Path.of(r.ownNetns()));
             try {
                 FileTrees.delete(Path.of(r.runDir()));
             } catch (IOException e) {
