@@ -195,7 +195,8 @@ public final class UnikernelTask implements Task {
         VmControl c = control;
         if (c == null || life.state() != TaskState.RUNNING) {
             killedWith = signal;
-            p.signal(signal == io.urunc.sys.Libc.SIGTERM ? signal : io.urunc.sys.Libc.SIGTERM);
+            // no control channel: a VMM stops on SIGTERM; the task reports the signal that was asked for
+            p.signal(io.urunc.sys.Libc.SIGTERM);
             return;
         }
         try {
