@@ -3,6 +3,7 @@
 #   guests/build.sh [OUTDIR]          (default: guests/out)
 # Produces:
 #   OUT/tiny/tiny.elf             PVH unikernel (QEMU -kernel on -M microvm and -M pc)
+#   OUT/tiny/tiny-mb.elf          the same as a multiboot kernel (how Unikraft boots on QEMU): lists its modules
 #   OUT/linux/vmlinuz             Debian cloud kernel (bzImage); OUT/linux/kernel-version names it
 #   OUT/linux/initrd.cpio.gz      newc initramfs: /init (ours), busybox, virtio modules, /www
 #   OUT/ctx/<image>/              build contexts for guests/images/<image>/Containerfile
@@ -40,16 +41,20 @@ ensure_packages() {
 }
 
 build_tiny() {
-    local src=("$HERE/tiny/entry.S" "$HERE/tiny/tiny.c" "$HERE/tiny/tiny.ld")
+    local common=("$HERE/tiny/tiny.c" "$HERE/tiny/tiny.ld")
     mkdir -p "$OUT/tiny"
-    if stale "$OUT/tiny/tiny.elf" "${src[@]}"; then
-        log "building tiny/tiny.elf"
+    local name entry
+    for name in tiny tiny-mb; do
+        entry="$HERE/tiny/entry.S"
+        [ "$name" = tiny-mb ] && entry="$HERE/tiny/entry-mb.S"
+        stale "$OUT/tiny/$name.elf" "$entry" "${common[@]}" || continue
+        log "building tiny/$name.elf"
         gcc -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
             -fno-asynchronous-unwind-tables -O2 -Wall -Wextra -nostdlib -no-pie -static \
             -Wa,--noexecstack -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
-            -T "$HERE/tiny/tiny.ld" -o "$OUT/tiny/tiny.elf.tmp" "$HERE/tiny/entry.S" "$HERE/tiny/tiny.c"
-        mv "$OUT/tiny/tiny.elf.tmp" "$OUT/tiny/tiny.elf"
-    fi
+            -T "$HERE/tiny/tiny.ld" -o "$OUT/tiny/$name.elf.tmp" "$entry" "$HERE/tiny/tiny.c"
+        mv "$OUT/tiny/$name.elf.tmp" "$OUT/tiny/$name.elf"
+    done
 }
 
 # Downloads the current linux-image-6.1.0-*-cloud-amd64 once and unpacks it under OUT/cache.

@@ -1,5 +1,6 @@
 /* tiny: a minimal unikernel for testing a unikernel runtime.
- * Boots through PVH (32-bit protected mode), prints to COM1 and acts on its command line:
+ * Boots through PVH (entry.S) or multiboot (entry-mb.S; it then lists the modules it was given), both in
+ * 32-bit protected mode, prints to COM1 and acts on its command line:
  *   exit=N   exit with code N (N>0: isa-debug-exit port 0x501; 0: triple fault -> reset)
  *   run      print "TINY: running" and idle forever
  *   ticks=N  print "TINY: tick i" N times, ~100 ms apart, then exit 0 (or the exit= code)
@@ -124,12 +125,58 @@ static int parse_uint(const char *s, const char *end, uint32_t *out) {
     return 1;
 }
 
+static __attribute__((noreturn)) void run_cmdline(const char *cmdline);
+
 void tiny_main(const struct hvm_start_info *si) {
     serial_init();
     puts_serial("TINY: booted\n");
     const char *cmdline = "";
     if (si && si->magic == HVM_START_MAGIC && si->cmdline_paddr && si->cmdline_paddr < 0xffffffffu)
         cmdline = (const char *)(uintptr_t)si->cmdline_paddr;
+    run_cmdline(cmdline);
+}
+
+#define MULTIBOOT_LOADER_MAGIC 0x2BADB002u
+#define MULTIBOOT_INFO_CMDLINE (1u << 2)
+#define MULTIBOOT_INFO_MODS (1u << 3)
+
+struct multiboot_info { uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr; };
+struct multiboot_module { uint32_t mod_start, mod_end, string, reserved; };
+
+/* Up to 48 bytes of a module, non-printable bytes as '.', so a test can tell which file it got. */
+static void put_module_data(const uint8_t *p, uint32_t len) {
+    char c[2] = {0, 0};
+    for (uint32_t i = 0; i < len && i < 48; i++) {
+        c[0] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.';
+        puts_serial(c);
+    }
+}
+
+void tiny_multiboot(uint32_t magic, const struct multiboot_info *mbi) {
+    serial_init();
+    puts_serial("TINY: booted (multiboot)\n");
+    const char *cmdline = "";
+    if (magic == MULTIBOOT_LOADER_MAGIC && mbi) {
+        if ((mbi->flags & MULTIBOOT_INFO_CMDLINE) && mbi->cmdline) cmdline = (const char *)(uintptr_t)mbi->cmdline;
+        uint32_t count = (mbi->flags & MULTIBOOT_INFO_MODS) ? mbi->mods_count : 0;
+        puts_serial("TINY: modules=");
+        put_uint(count);
+        puts_serial("\n");
+        const struct multiboot_module *m = (const struct multiboot_module *)(uintptr_t)mbi->mods_addr;
+        for (uint32_t i = 0; i < count; i++) {
+            puts_serial("TINY: module ");
+            put_uint(i);
+            puts_serial(" bytes=");
+            put_uint(m[i].mod_end - m[i].mod_start);
+            puts_serial(" data=");
+            put_module_data((const uint8_t *)(uintptr_t)m[i].mod_start, m[i].mod_end - m[i].mod_start);
+            puts_serial("\n");
+        }
+    }
+    run_cmdline(cmdline);
+}
+
+static void run_cmdline(const char *cmdline) {
     puts_serial("TINY: cmdline=");
     puts_serial(cmdline);
     puts_serial("\n");

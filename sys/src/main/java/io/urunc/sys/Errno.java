@@ -4,7 +4,7 @@ package io.urunc.sys;
 public final class Errno {
     public static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EBADF = 9, ECHILD = 10,
             EAGAIN = 11, ENOMEM = 12, EACCES = 13, EBUSY = 16, EEXIST = 17, ENODEV = 19, ENOTDIR = 20,
-            EINVAL = 22, ENOSPC = 28, ENOSYS = 38, ELOOP = 40;
+            EXDEV = 18, EINVAL = 22, ENOSPC = 28, ENOSYS = 38, ELOOP = 40;
 
     private Errno() {}
 
@@ -27,6 +27,7 @@ public final class Errno {
             case EACCES -> "EACCES";
             case EBUSY -> "EBUSY";
             case EEXIST -> "EEXIST";
+            case EXDEV -> "EXDEV";
             case ENODEV -> "ENODEV";
             case ENOTDIR -> "ENOTDIR";
             case EINVAL -> "EINVAL";

@@ -28,10 +28,14 @@ public final class Libc {
     public static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32,
             MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19;
     public static final int MNT_DETACH = 2;
+    public static final int AT_FDCWD = -100, O_NOFOLLOW = 0400000;
+    /** openat2(2) resolve flags. */
+    public static final long RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04,
+            RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
     public static final int PR_SET_CHILD_SUBREAPER = 36, PR_SET_PDEATHSIG = 1;
     public static final int SIGKILL = 9, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19;
 
-    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434;
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434, SYS_OPENAT2 = 437;
     private static final int P_PIDFD = 3, WEXITED = 4;
     private static final int CLD_KILLED = 2, CLD_DUMPED = 3;
 
@@ -41,6 +45,7 @@ public final class Libc {
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     private static final MethodHandle OPEN = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    private static final MethodHandle OPENAT = bind("openat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 3);
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
     private static final MethodHandle MOUNT = bind("mount",
@@ -98,6 +103,33 @@ public final class Libc {
             throw e;
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** openat(2) relative to {@code dirFd}; the message names {@code what} (the path as the caller knows it). */
+    public static int openat(int dirFd, String path, int flags, int mode, String what) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int fd = (int) OPENAT.invokeExact(st, dirFd, str(a, path), flags, mode);
+            if (fd < 0) throw new SysException("openat " + what, errno(st));
+            return fd;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * openat2(2): opens {@code path} relative to {@code dirFd} under the {@code RESOLVE_*} rules in {@code resolve}
+     * (Linux 5.6+; ENOSYS before).
+     */
+    public static int openat2(int dirFd, String path, int flags, long resolve, String what) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment how = zeroed(a, 24); // struct open_how { u64 flags; u64 mode; u64 resolve; }
+            how.set(JAVA_LONG, 0, flags);
+            how.set(JAVA_LONG, 16, resolve);
+            return (int) syscall("openat2 " + what, SYS_OPENAT2, dirFd, str(a, path).address(), how.address(), 24);
         }
     }
 

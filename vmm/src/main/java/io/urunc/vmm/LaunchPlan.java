@@ -8,12 +8,23 @@ import java.util.Optional;
 /**
  * How to start the VMM: write {@code filesToWrite} (path -> content), then exec {@code argv} with the guest
  * console on the process's stdio. {@code controlSocket} is where the VMM's control API will listen, if any.
+ * {@code bootFiles} are private copies the VMM reads only while it starts (kernel, initrd): once its control
+ * socket answers they have been loaded and can go.
  */
-public record LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Optional<Path> controlSocket) {
+public record LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Optional<Path> controlSocket, List<Path> bootFiles) {
     public LaunchPlan {
         argv = List.copyOf(argv);
         filesToWrite = Map.copyOf(filesToWrite);
         controlSocket = controlSocket == null ? Optional.empty() : controlSocket;
+        bootFiles = bootFiles == null ? List.of() : List.copyOf(bootFiles);
+    }
+
+    public LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Optional<Path> controlSocket) {
+        this(argv, filesToWrite, controlSocket, List.of());
+    }
+
+    public LaunchPlan withBootFiles(List<Path> files) {
+        return new LaunchPlan(argv, filesToWrite, controlSocket, files);
     }
 
     /** Writes {@link #filesToWrite} (owner-only permissions): call before starting {@link #argv}. */

@@ -105,6 +105,16 @@ public final class UnikernelTask implements Task {
         p.exit().thenAccept(this::onVmmExit);
         if (setup.plan().controlSocket().isPresent()) {
             control = setup.awaitControl(p, setup.io());
+            // the control socket answers once the machine is built: the kernel and initrd are in guest memory
+            setup.plan().bootFiles().forEach(UnikernelTask::deleteQuietly);
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path file) {
+        try {
+            java.nio.file.Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.debug("cannot remove {} (the run dir goes at delete anyway): {}", file, e.getMessage());
         }
     }
 

@@ -6,6 +6,7 @@ import io.urunc.network.NetworkAttachment;
 import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.config.MonitorConfig;
 import io.urunc.shim.config.ShimConfig;
+import io.urunc.storage.ImageFiles;
 import io.urunc.storage.RootfsPaths;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.Accelerator;
@@ -41,9 +42,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * shim touches the network; {@link #plan} then builds the command line with the network the VM got.
  */
 public final class VmPlanner {
-    /** What the image asks for, checked. */
+    /** What the image asks for, checked; kernel and initrd are where they are inside {@code rootfs}. */
     public record Target(UnikernelMetadata metadata, Hypervisor hypervisor, UnikernelType type, MonitorConfig monitor,
-                         Path binary, Path kernel, Optional<Path> initrd) {}
+                         Path binary, Path rootfs, Path kernel, Optional<Path> initrd) {}
+
+    /** Fixed names, in the task's run dir, of the VMM's private copies of the image's files. */
+    static final String KERNEL_COPY = "kernel", INITRD_COPY = "initrd";
 
     private final ShimConfig config;
     private final Map<String, Accelerator> accelerators = new ConcurrentHashMap<>();
@@ -61,12 +65,19 @@ public final class VmPlanner {
         Optional<Path> initrd = md.initrd().isPresent()
                 ? Optional.of(insideRootfs(rootfs, md.initrd().get(), "com.urunc.unikernel.initrd"))
                 : Optional.empty();
-        return new Target(md, hypervisor, type, monitor, binary, kernel, initrd);
+        return new Target(md, hypervisor, type, monitor, binary, rootfs, kernel, initrd);
     }
 
-    /** The launch plan; QEMU holds the guest (-S) until Start. */
+    /**
+     * The launch plan; QEMU holds the guest (-S) until Start. The VMM gets private copies of the kernel and initrd
+     * in {@code runDir} ({@link ImageFiles}), never a path into the image.
+     */
     public LaunchPlan plan(String id, Target t, Bundle bundle, Optional<NetworkAttachment> network, Path runDir)
             throws TtrpcException {
+        Path kernel = copyOut(t.rootfs(), t.metadata().binary(), runDir.resolve(KERNEL_COPY), "com.urunc.unikernel.binary");
+        Optional<Path> initrd = Optional.empty();
+        if (t.metadata().initrd().isPresent())
+            initrd = Optional.of(copyOut(t.rootfs(), t.metadata().initrd().get(), runDir.resolve(INITRD_COPY), "com.urunc.unikernel.initrd"));
         Optional<GuestNetwork> guestNet = network.flatMap(NetworkAttachment::guest)
                 .map(g -> new GuestNetwork(g.ipv4(), g.prefixLength(), g.gateway(), g.mac(), g.dns()));
         Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
@@ -83,10 +94,12 @@ public final class VmPlanner {
         } catch (RuntimeException e) {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
-        VmConfig vm = new VmConfig(id, t.binary(), t.kernel(), t.initrd(), cmdline, resources(bundle, t.monitor()),
+        VmConfig vm = new VmConfig(id, t.binary(), kernel, initrd, cmdline, resources(bundle, t.monitor()),
                 accelerator, nic, List.of(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints());
         try {
-            return holdUntilStart(t.hypervisor().plan(vm));
+            List<Path> copies = new ArrayList<>(List.of(kernel));
+            initrd.ifPresent(copies::add);
+            return holdUntilStart(t.hypervisor().plan(vm)).withBootFiles(copies);
         } catch (VmmException e) {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
@@ -97,7 +110,7 @@ public final class VmPlanner {
         if (plan.controlSocket().isEmpty()) return plan;
         List<String> argv = new ArrayList<>(plan.argv());
         argv.add(1, "-S");
-        return new LaunchPlan(List.copyOf(argv), plan.filesToWrite(), plan.controlSocket());
+        return new LaunchPlan(List.copyOf(argv), plan.filesToWrite(), plan.controlSocket(), plan.bootFiles());
     }
     private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {
         try {
@@ -136,6 +149,14 @@ public final class VmPlanner {
     private static Path insideRootfs(Path rootfs, String path, String key) throws TtrpcException {
         try {
             return RootfsPaths.resolveRegularFile(rootfs, path);
+        } catch (IOException e) {
+            throw TtrpcException.invalidArgument(key + ": " + e.getMessage());
+        }
+    }
+    private static Path copyOut(Path rootfs, String pathFromImage, Path copy, String key) throws TtrpcException {
+        try {
+            ImageFiles.copyOut(rootfs, pathFromImage, copy);
+            return copy;
         } catch (IOException e) {
             throw TtrpcException.invalidArgument(key + ": " + e.getMessage());
         }

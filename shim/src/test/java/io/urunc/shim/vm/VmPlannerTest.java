@@ -69,7 +69,7 @@ class VmPlannerTest {
                  "linux":{"resources":{"memory":{"limit":536870912},"cpu":{"quota":150000,"period":100000}}}}""");
         VmPlanner.Target target = planner.resolve(md("linux", "qemu", "/boot/vmlinuz"), rootfs);
         assertEquals(rootfs.resolve("boot/vmlinuz"), target.kernel());
-        LaunchPlan plan = planner.plan("t1", target, Bundle.load(dir), Optional.empty(), dir.resolve("run"));
+        LaunchPlan plan = planner.plan("t1", target, Bundle.load(dir), Optional.empty(), Files.createDirectories(dir.resolve("run")));
         List<String> argv = plan.argv();
         assertEquals("/bin/true", argv.get(0), "the configured monitor path");
         assertEquals("-S", argv.get(1), "held until Start");
@@ -79,5 +79,26 @@ class VmPlannerTest {
         assertTrue(append.contains("\"hello world\""), append);
         assertTrue(append.contains("GREETING=hi") && !append.contains("PATH=/bin"), append);
         assertTrue(plan.controlSocket().isPresent());
+    }
+
+    @Test
+    void theVmmGetsPrivateCopiesNeverAPathIntoTheImage() throws Exception {
+        Path rootfs = rootfs();
+        // "<rootfs>/i,/etc/hostname" would be two multiboot modules to QEMU, the second a host file
+        Files.writeString(rootfs.resolve("i"), "decoy");
+        Files.createDirectories(rootfs.resolve("i,/etc"));
+        Files.writeString(rootfs.resolve("i,/etc/hostname"), "image initrd");
+        Files.writeString(dir.resolve("config.json"), "{\"process\":{\"args\":[\"app\"]}}");
+        UnikernelMetadata md = new UnikernelMetadata("unikraft", "qemu", "/boot/vmlinuz", Optional.empty(),
+                Optional.of("/i,/etc/hostname"), Optional.empty(), Optional.empty(), Optional.empty(), false, Map.of());
+        Path run = Files.createDirectories(dir.resolve("run"));
+        LaunchPlan plan = planner.plan("t1", planner.resolve(md, rootfs), Bundle.load(dir), Optional.empty(), run);
+        List<String> argv = plan.argv();
+        assertEquals(run.resolve("kernel").toString(), argv.get(argv.indexOf("-kernel") + 1));
+        assertEquals(run.resolve("initrd").toString(), argv.get(argv.indexOf("-initrd") + 1));
+        assertEquals("kernel", Files.readString(run.resolve("kernel")));
+        assertEquals("image initrd", Files.readString(run.resolve("initrd")));
+        assertTrue(argv.stream().noneMatch(a -> a.contains(rootfs.toString())), "no argument points into the rootfs: " + argv);
+        assertEquals(List.of(run.resolve("kernel"), run.resolve("initrd")), plan.bootFiles());
     }
 }

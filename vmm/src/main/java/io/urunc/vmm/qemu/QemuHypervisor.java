@@ -54,8 +54,8 @@ public final class QemuHypervisor implements Hypervisor {
         a.addAll(List.of("-qmp", "unix:" + QemuOpts.escape(qmp.toString()) + ",server=on,wait=off"));
         a.addAll(List.of("-device", "isa-debug-exit,iobase=0x501,iosize=2"));
         if (c.seccomp()) a.addAll(List.of("-sandbox", SANDBOX));
-        a.addAll(List.of("-kernel", c.kernel().toString()));
-        c.initrd().ifPresent(i -> a.addAll(List.of("-initrd", i.toString())));
+        a.addAll(List.of("-kernel", unparsed(c.kernel(), "kernel")));
+        if (c.initrd().isPresent()) a.addAll(List.of("-initrd", unparsed(c.initrd().get(), "initrd")));
         a.addAll(List.of("-append", c.kernelCmdline()));
         if (c.net().isPresent()) {
             var n = c.net().get();
@@ -72,6 +72,21 @@ public final class QemuHypervisor implements Hypervisor {
         }
         a.addAll(c.typeExtraArgs());
         return new LaunchPlan(a, Map.of(), Optional.of(qmp));
+    }
+
+    /**
+     * A file path QEMU takes verbatim only if it has no comma or white space: the multiboot loader reads
+     * {@code -initrd} as a comma-separated module list and cuts each name at a space (its arguments).
+     */
+    static String unparsed(Path file, String what) throws VmmException {
+        String s = file.toString();
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch == ',' || Character.isWhitespace(ch) || Character.isSpaceChar(ch))
+                throw new VmmException(what + " path " + s + " contains '" + (ch == ',' ? "," : "white space")
+                        + "', which QEMU would parse as a list or arguments: give the VMM a path without them");
+        }
+        return s;
     }
 
     /** 0: guest powered off (or reset under -no-reboot); odd s >= 3: guest wrote (s-1)/2 to isa-debug-exit; else QEMU's own status. */

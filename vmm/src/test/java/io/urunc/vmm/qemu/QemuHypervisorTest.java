@@ -135,4 +135,17 @@ class QemuHypervisorTest {
         LaunchPlan plan = qemu.plan(config(Accelerator.TCG, Optional.empty(), List.of(), Path.of("/r"), false));
         assertInstanceOf(QmpClient.class, qemu.control(plan).orElseThrow());
     }
+
+    @Test
+    void kernelOrInitrdPathsThatQemuWouldParseAreRefused() {
+        for (String bad : List.of("/k/i,/etc/shadow", "/k/a b", "/k/tab\there", "/k/nbsp\u00a0x")) {
+            VmConfig c = new VmConfig("vm1", Path.of("/usr/bin/qemu-system-x86_64"), Path.of("/k/vmlinuz"), Optional.of(Path.of(bad)),
+                    "", new VmResources(64, 1), Accelerator.TCG, Optional.empty(), List.of(), List.of(), Path.of("/run/u/vm1"), true);
+            VmmException e = assertThrows(VmmException.class, () -> qemu.plan(c), bad);
+            assertTrue(e.getMessage().startsWith("initrd path " + bad + " contains"), e.getMessage());
+            VmConfig k = new VmConfig("vm1", Path.of("/usr/bin/qemu-system-x86_64"), Path.of(bad), Optional.empty(),
+                    "", new VmResources(64, 1), Accelerator.TCG, Optional.empty(), List.of(), List.of(), Path.of("/run/u/vm1"), true);
+            assertThrows(VmmException.class, () -> qemu.plan(k), bad);
+        }
+    }
 }

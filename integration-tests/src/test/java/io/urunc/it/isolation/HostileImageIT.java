@@ -1,0 +1,110 @@
+package io.urunc.it.isolation;
+
+import io.urunc.builder.BuildRequest;
+import io.urunc.builder.ImageBuilder;
+import io.urunc.builder.ImageReference;
+import io.urunc.builder.OutputFormat;
+import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Exec;
+import io.urunc.it.support.Guests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Images built to make the VMM read host files. The guest is the tiny unikernel as a multiboot kernel (how
+ * Unikraft boots on QEMU): it prints every module QEMU loaded, so a host file reaching the guest shows.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostileImageIT {
+    private static final String IMAGE = "urunc.test/hostile-initrd:latest";
+    private final String secret = "HOST-SECRET-" + UUID.randomUUID().toString().substring(0, 8);
+    private Path hostFile;
+    private Containerd containerd;
+
+    @BeforeAll
+    void buildAndImport() throws Exception {
+        Guests.build();
+        containerd = Containerd.start();
+        hostFile = Files.writeString(containerd.dir().resolve("host-secret"), secret + "\n");
+        Path ctx = Files.createDirectories(containerd.dir().resolve("ctx"));
+        Files.copy(Containerd.REPO.resolve("guests/out/tiny/tiny-mb.elf"), ctx.resolve("app.elf"));
+        Files.writeString(ctx.resolve("i"), "IMAGE-DECOY\n");
+        // "/i,<host file>" names this file inside the image; QEMU's multiboot loader reads it as two modules
+        Path commaNamed = ctx.resolve("i,").resolve(hostFile.toString().substring(1));
+        Files.createDirectories(commaNamed.getParent());
+        Files.writeString(commaNamed, "IMAGE-COMMA-FILE\n");
+        // "/a b/c": QEMU cuts a module name at the space and would open "<rootfs>/a", a link to the host file
+        Files.createSymbolicLink(ctx.resolve("a"), hostFile);
+        Files.createDirectories(ctx.resolve("a b"));
+        Files.writeString(ctx.resolve("a b/c"), "IMAGE-SPACE-FILE\n");
+        Path cf = Files.writeString(ctx.resolve("Containerfile"), """
+                FROM scratch
+                COPY . /
+                LABEL com.urunc.unikernel.unikernelType=unikraft \\
+                      com.urunc.unikernel.hypervisor=qemu \\
+                      com.urunc.unikernel.binary=/app.elf \\
+                      com.urunc.unikernel.initrd="/i,%s"
+                """.formatted(hostFile));
+        Path tar = containerd.dir().resolve("hostile.tar");
+        new ImageBuilder(new PrintStream(new ByteArrayOutputStream()), true).build(new BuildRequest(
+                ImageReference.parse(IMAGE), cf, ctx, Map.of(), OutputFormat.OCI_TAR, tar, 0, true));
+        containerd.ctr(Duration.ofMinutes(2), "images", "import", tar.toString()).ok();
+    }
+
+    @AfterAll
+    void stop() {
+        if (containerd != null) containerd.close();
+    }
+
+    @Test
+    void aCommaInTheInitrdPathLoadsOnlyTheImagesFile() {
+        Exec.Result r = run("hostile-comma");
+        assertEquals(0, r.exit(), r + diagnostics());
+        assertFalse(r.stdout().contains(secret), "the host file reached the guest: " + r.stdout());
+        assertTrue(r.stdout().contains("TINY: modules=1"), "exactly one module: " + r.stdout());
+        assertTrue(r.stdout().contains("data=IMAGE-COMMA-FILE"), "the module is the image's file: " + r.stdout());
+    }
+
+    @Test
+    void aSpaceInTheInitrdPathNeverFollowsTheImagesSymlinkOnTheHost() {
+        Exec.Result r = run("hostile-space", "--annotation", "com.urunc.unikernel.initrd=/a b/c");
+        assertEquals(0, r.exit(), r + diagnostics());
+        assertFalse(r.stdout().contains(secret), "the host file reached the guest: " + r.stdout());
+        assertTrue(r.stdout().contains("TINY: modules=1"), "exactly one module: " + r.stdout());
+        assertTrue(r.stdout().contains("data=IMAGE-SPACE-FILE"), "the module is the image's file: " + r.stdout());
+    }
+
+    @Test
+    void aKernelSymlinkToAHostFileIsResolvedInsideTheImage() {
+        // "/a" is a link to the host file's path; inside the image that path does not exist
+        Exec.Result r = run("hostile-kernel", "--annotation", "com.urunc.unikernel.binary=/a");
+        assertNotEquals(0, r.exit(), r.toString());
+        assertTrue(r.stderr().contains("com.urunc.unikernel.binary") && r.stderr().contains(": /a: no such file in the container rootfs"),
+                "the error names the key and the problem: " + r);
+    }
+
+    private Exec.Result run(String id, String... annotations) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("run", "--rm", "--runtime", "io.containerd.urunc.v2"));
+        cmd.addAll(java.util.List.of(annotations));
+        cmd.addAll(java.util.List.of(IMAGE, id, "exit=0"));
+        Exec.Result r = containerd.ctr(Duration.ofMinutes(2), cmd.toArray(String[]::new));
+        containerd.ctr("container", "delete", id);
+        return r;
+    }
+
+    private String diagnostics() {
+        return "\n--- shim logs\n" + containerd.shimLogs();
+    }
+}
