@@ -1,5 +1,8 @@
 package io.urunc.network;
 
+import io.urunc.sys.HostNamespaces;
+import io.urunc.sys.NamespaceCommands;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,21 +17,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs iproute2 commands ({@code ip}, {@code tc}) inside a network namespace: the child is started from the
- * executor's thread, which has joined the namespace, so it inherits it.
+ * Runs iproute2 commands ({@code ip}, {@code tc}) inside a network namespace, with {@code nsenter --net} in
+ * front: the child joins the namespace after the fork, the daemon's thread never does ({@link HostNamespaces}).
  */
 final class Commands {
     private static final long TIMEOUT_SECONDS = 20;
     private static final List<String> FALLBACK_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
 
-    private final NetnsExecutor executor;
+    private final Path netns;
 
-    Commands(NetnsExecutor executor) {
-        this.executor = executor;
+    private Commands(Path netns) {
+        this.netns = netns;
+    }
+
+    /** Commands for the namespace at {@code netns} (a bind-mounted file or {@code /proc/PID/ns/net}). */
+    static Commands in(Path netns) throws NetworkException {
+        if (!Files.exists(netns)) throw new NetworkException("network namespace " + netns + " does not exist");
+        return new Commands(netns);
     }
 
     Path netns() {
-        return executor.netns();
+        return netns;
     }
 
     /** Runs the command and returns its stdout; a non-zero exit throws with the command line and stderr. */
@@ -45,11 +54,13 @@ final class Commands {
         List<String> command = new ArrayList<>(List.of(argv));
         command.set(0, resolve(argv[0]));
         try {
-            return executor.call(() -> start(command));
-        } catch (NetworkException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new NetworkException("cannot run " + String.join(" ", argv) + " in " + netns() + ": " + e, e);
+            HostNamespaces.requireOnHost(argv[0]);
+            return start(NamespaceCommands.inNetwork(netns, command));
+        } catch (IOException | RuntimeException e) {
+            throw new NetworkException("cannot run " + String.join(" ", argv) + " in " + netns + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NetworkException("interrupted while running " + String.join(" ", argv) + " in " + netns, e);
         }
     }
 

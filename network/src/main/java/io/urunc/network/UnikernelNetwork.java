@@ -43,8 +43,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * ingress qdisc if attach added it. Deleting the tap removes its own qdisc, filters and address.
  *
  * <h2>Why iproute2 commands</h2>
- * {@code ip} and {@code tc} are run as children started from a platform thread that has joined the
- * namespace ({@link NetnsExecutor}). Netlink through FFM would save ~2 ms per step but means re-implementing
+ * {@code ip} and {@code tc} are run with {@code nsenter --net} in front ({@link Commands}): the child joins the
+ * namespace, no daemon thread ever does. Netlink through FFM would save ~2 ms per step but means re-implementing
  * tc's u32/mirred attribute encoding; iproute2 is the reference encoder, is present wherever CNI is, gives
  * readable errors, and its JSON output ({@code -j}) is parsed with Jackson. An attach is about ten commands:
  * 50–125 ms measured on a loaded 2-core machine once warm (the first one in a JVM ~2 s, mostly class loading).
@@ -72,8 +72,8 @@ public final class UnikernelNetwork {
             throws NetworkException {
         TapNames.validateContainerId(containerId);
         LOCK.lock();
-        try (NetnsExecutor executor = NetnsExecutor.open(netns)) {
-            return new Attach(new Commands(executor), containerId, options).run();
+        try {
+            return new Attach(Commands.in(netns), containerId, options).run();
         } finally {
             LOCK.unlock();
         }
@@ -92,13 +92,11 @@ public final class UnikernelNetwork {
 
     /** The attachments present in a namespace, by container id (for reconciling after a restart). */
     public static List<String> attachedContainerIds(Path netns) throws NetworkException {
-        try (NetnsExecutor executor = NetnsExecutor.open(netns)) {
-            List<String> ids = new ArrayList<>();
-            for (Link l : new NetnsInspector(new Commands(executor)).links()) {
-                TapMark.decode(l.alias()).ifPresent(m -> ids.add(m.containerId()));
-            }
-            return ids;
+        List<String> ids = new ArrayList<>();
+        for (Link l : new NetnsInspector(Commands.in(netns)).links()) {
+            TapMark.decode(l.alias()).ifPresent(m -> ids.add(m.containerId()));
         }
+        return ids;
     }
 
     private static void remove(Path netns, String tapName, String expectedContainerId) {
@@ -107,8 +105,8 @@ public final class UnikernelNetwork {
             return;
         }
         LOCK.lock();
-        try (NetnsExecutor executor = NetnsExecutor.open(netns)) {
-            Commands commands = new Commands(executor);
+        try {
+            Commands commands = Commands.in(netns);
             Optional<Link> tap = new NetnsInspector(commands).link(tapName);
             if (tap.isEmpty()) return;
             Optional<TapMark> mark = TapMark.decode(tap.get().alias());

@@ -17,8 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The few libc calls the runtime needs, bound with the FFM API (no JNI, no native library to ship).
  * Every call throws {@link SysException} naming the call and errno on failure.
- * Namespace calls ({@link #setns}, {@link #unshare}) act on the calling OS thread: call them from a
- * dedicated platform thread, never from a virtual thread.
+ * Namespace calls ({@link #setns}, {@link #unshare}) act on the calling OS thread and leak into every thread it
+ * creates: the daemon never makes them ({@link HostNamespaces}); tests use them on throwaway platform threads.
  */
 public final class Libc {
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_NOCTTY = 0400,

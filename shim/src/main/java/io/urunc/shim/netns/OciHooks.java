@@ -3,6 +3,7 @@ package io.urunc.shim.netns;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.urunc.shim.bundle.Bundle;
+import io.urunc.sys.HostNamespaces;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -55,6 +56,7 @@ public final class OciHooks {
             int eq = kv.indexOf('=');
             if (eq > 0) env.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
+        HostNamespaces.requireOnHost("hook " + hook.path());
         Process p = pb.start();
         try (OutputStream in = p.getOutputStream()) {
             in.write(stateJson.getBytes(StandardCharsets.UTF_8));

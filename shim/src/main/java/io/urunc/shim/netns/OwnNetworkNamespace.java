@@ -1,65 +1,49 @@
 package io.urunc.shim.netns;
 
-import io.urunc.network.NetnsExecutor;
+import io.urunc.sys.HostNamespaces;
 import io.urunc.sys.Libc;
+import io.urunc.sys.NamespaceCommands;
 import io.urunc.sys.SysException;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A network namespace the shim creates for a task whose spec asks for a new one (docker does: its
  * prestart hook then moves the container's veth into it). Kept alive by a bind mount on a file, like
- * {@code ip netns add}, so that it outlives the thread that created it.
+ * {@code ip netns add}; made by util-linux {@code unshare --net=FILE} in a child, never on a daemon thread.
  */
 public final class OwnNetworkNamespace {
+    private static final long TIMEOUT_SECONDS = 20;
+
     private OwnNetworkNamespace() {}
 
     /** Creates the namespace pinned at {@code file}, with loopback up. */
     public static Path create(Path file) throws IOException {
         Files.createDirectories(file.getParent());
         if (!Files.exists(file)) Files.createFile(file);
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        // unshare and setns act on the calling OS thread: a throwaway platform thread does it.
-        Thread t = Thread.ofPlatform().name("netns-create").start(() -> {
-            int original = -1;
-            try {
-                original = Libc.open("/proc/thread-self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-                Libc.unshare(Libc.CLONE_NEWNET);
-                try {
-                    Libc.mount("/proc/thread-self/ns/net", file.toString(), null, Libc.MS_BIND, null);
-                } finally {
-                    Libc.setns(original, Libc.CLONE_NEWNET);
-                }
-                done.complete(null);
-            } catch (Throwable e) {
-                done.completeExceptionally(e);
-            } finally {
-                if (original >= 0) Libc.close(original);
+        List<String> cmd = List.of(NamespaceCommands.UNSHARE.toString(), "--net=" + file, "--", "ip", "link", "set", "lo", "up");
+        HostNamespaces.requireOnHost("unshare");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        try {
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                out = "timed out after " + TIMEOUT_SECONDS + " s";
             }
-        });
-        try {
-            done.get();
-            t.join();
         } catch (InterruptedException e) {
+            p.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while creating a network namespace");
-        } catch (ExecutionException e) {
-            Files.deleteIfExists(file);
-            throw new IOException("cannot create a network namespace at " + file + ": " + e.getCause().getMessage(), e.getCause());
+            out = "interrupted";
         }
-        try {
-            NetnsExecutor.callIn(file, () -> {
-                Process p = new ProcessBuilder("ip", "link", "set", "lo", "up").redirectErrorStream(true).start();
-                if (p.waitFor() != 0) throw new IOException("ip link set lo up: " + new String(p.getInputStream().readAllBytes()));
-                return null;
-            });
-        } catch (Exception e) {
+        if (p.isAlive() || p.exitValue() != 0) {
             remove(file);
-            throw new IOException("cannot bring up loopback in " + file + ": " + e.getMessage(), e);
+            throw new IOException("cannot create a network namespace at " + file + " (" + String.join(" ", cmd) + "): " + out);
         }
         return file;
     }

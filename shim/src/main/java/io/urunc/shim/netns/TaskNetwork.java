@@ -1,17 +1,19 @@
 package io.urunc.shim.netns;
 
 import io.urunc.network.AttachOptions;
-import io.urunc.network.NetnsExecutor;
 import io.urunc.network.NetworkAttachment;
 import io.urunc.network.NetworkException;
 import io.urunc.network.UnikernelNetwork;
 import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.task.Cleanup;
 import io.urunc.storage.RootfsPaths;
+import io.urunc.sys.HostNamespaces;
+import io.urunc.sys.NamespaceCommands;
 import io.urunc.ttrpc.TtrpcException;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /** A unikernel task's network: the namespace it lives in and the tap that connects the VM there. */
@@ -75,8 +77,9 @@ public final class TaskNetwork {
         cleanup.push("network namespace " + file, () -> OwnNetworkNamespace.remove(file));
         Process holder = null;
         try {
-            holder = NetnsExecutor.callIn(file, () -> new ProcessBuilder("sleep", "300")
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start());
+            HostNamespaces.requireOnHost("the network namespace holder");
+            holder = new ProcessBuilder(NamespaceCommands.inNetwork(file, List.of("sleep", "300")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
             OciHooks.run(bundle.prestartHooks(), OciHooks.state(id, holder.pid(), bundle.dir(), bundle.annotations()));
         } catch (Exception e) {
             throw TtrpcException.failedPrecondition("task " + id + ": " + e.getMessage());

@@ -1,5 +1,7 @@
 package io.urunc.shim.runc;
 
+import io.urunc.sys.HostNamespaces;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,7 +48,10 @@ final class Runc {
         env.put("PATH", PATH);
         Process p;
         try {
+            HostNamespaces.requireOnHost("runc " + action);
             p = pb.start();
+        } catch (IllegalStateException e) {
+            throw new RuncException("runc " + action + ": " + e.getMessage());
         } catch (IOException e) {
             throw new RuncException("runc " + action + ": cannot execute " + argv.getFirst() + ": " + e.getMessage());
         }

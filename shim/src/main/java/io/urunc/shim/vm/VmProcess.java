@@ -1,6 +1,7 @@
 package io.urunc.shim.vm;
 
 import io.urunc.shim.io.TaskIo;
+import io.urunc.sys.HostNamespaces;
 import io.urunc.vmm.LaunchPlan;
 
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,22 +24,13 @@ public final class VmProcess {
         this.exit = process.onExit().thenApply(Process::exitValue);
     }
 
-    /** Runs code (here: the fork of the VMM) inside the container's namespaces. */
+    /** The container's namespaces for the VMM: a command in front of its command line enters them. */
     @FunctionalInterface
     public interface NamespaceEntry {
-        <T> T call(Callable<T> action) throws Exception;
+        /** The command that starts {@code argv} in these namespaces. */
+        java.util.List<String> wrap(java.util.List<String> argv);
 
-        /** The command that starts the VMM in these namespaces (some need a helper in front). */
-        default java.util.List<String> wrap(java.util.List<String> argv) {
-            return argv;
-        }
-
-        NamespaceEntry HOST = new NamespaceEntry() {
-            @Override
-            public <T> T call(Callable<T> action) throws Exception {
-                return action.call();
-            }
-        };
+        NamespaceEntry HOST = argv -> argv;
     }
 
     /**
@@ -73,12 +64,11 @@ public final class VmProcess {
         env.clear();
         env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         Process p;
+        HostNamespaces.requireOnHost("the VMM");
         try {
-            p = namespaces.call(pb::start);
+            p = pb.start();
         } catch (IOException e) {
             throw new IOException("cannot execute " + plan.argv().getFirst() + ": " + e.getMessage(), e);
-        } catch (Exception e) {
-            throw new IOException("cannot start the VMM in the container's namespaces: " + e.getMessage(), e);
         }
         io.pumpStderr(p.getErrorStream());
         return new VmProcess(p);

@@ -16,8 +16,36 @@ class VmNamespacesTest {
     void aNewPidNamespaceStartsTheVmmAsItsPidOne() {
         VmNamespaces ns = VmNamespaces.of(List.of(new Bundle.Namespace("pid", Optional.empty()),
                 new Bundle.Namespace("ipc", Optional.empty())), Optional.empty());
-        assertEquals(List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--",
+        assertEquals(List.of("/usr/bin/unshare", "--ipc", "--pid", "--fork", "--kill-child", "--",
                 "/usr/bin/qemu-system-x86_64", "-S"), ns.wrap(QEMU));
+    }
+
+    @Test
+    void joinedNamespacesAreEnteredAndMissingOnesCreatedByTheChildNeverByTheDaemon() {
+        VmNamespaces ns = VmNamespaces.of(List.of(new Bundle.Namespace("pid", Optional.empty()),
+                new Bundle.Namespace("ipc", Optional.of(Path.of("/proc/7/ns/ipc"))), new Bundle.Namespace("uts", Optional.empty()),
+                new Bundle.Namespace("network", Optional.of(Path.of("/var/run/netns/spec")))), Optional.of(Path.of("/run/netns/pod")));
+        assertEquals(List.of("/usr/bin/nsenter", "--ipc=/proc/7/ns/ipc", "--net=/run/netns/pod", "--",
+                "/usr/bin/unshare", "--uts", "--pid", "--fork", "--kill-child", "--",
+                "/usr/bin/qemu-system-x86_64", "-S"), ns.wrap(QEMU), "the shim's netns wins over the spec's");
+    }
+
+    @Test
+    void aNewNetworkNamespaceWithoutAnInterfaceCutsTheVmOff() {
+        VmNamespaces ns = VmNamespaces.of(List.of(new Bundle.Namespace("network", Optional.empty())), Optional.empty());
+        assertEquals(List.of("/usr/bin/unshare", "--net", "--", "/usr/bin/qemu-system-x86_64", "-S"), ns.wrap(QEMU));
+    }
+
+    @Test
+    void theWrappedCommandRunsInTheNamespacesWhileTheDaemonThreadStaysHome() throws Exception {
+        VmNamespaces ns = VmNamespaces.of(List.of(new Bundle.Namespace("uts", Optional.empty()),
+                new Bundle.Namespace("network", Optional.empty())), Optional.empty());
+        Process p = new ProcessBuilder(ns.wrap(List.of("/bin/sh", "-c", "readlink /proc/self/ns/net /proc/self/ns/uts"))).start();
+        List<String> seen = new String(p.getInputStream().readAllBytes()).lines().toList();
+        assertEquals(0, p.waitFor());
+        assertNotEquals(java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString(), seen.get(0));
+        assertNotEquals(java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/ns/uts")).toString(), seen.get(1));
+        io.urunc.sys.HostNamespaces.requireOnHost("a test child");
     }
 
     @Test

@@ -13,7 +13,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * Runs tasks on one dedicated platform thread that has joined a network namespace.
+ * For tests only (the daemon never changes namespace on a thread, see {@link io.urunc.sys.HostNamespaces}):
+ * runs tasks on one dedicated platform thread that has joined a network namespace, e.g. to open a tap there.
  *
  * <p>{@code setns(CLONE_NEWNET)} changes the namespace of the calling OS thread only, so the rest of the
  * daemon stays where it is. A child started with {@link ProcessBuilder} from that thread is created in the
