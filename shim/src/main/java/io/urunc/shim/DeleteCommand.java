@@ -8,6 +8,7 @@ import io.urunc.shim.runc.RuncLeftovers;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.task.Timestamps;
+import io.urunc.shim.vm.VmmPids;
 import io.urunc.storage.FileTrees;
 import io.urunc.storage.RootfsMount;
 import io.urunc.sys.Libc;
@@ -72,6 +73,8 @@ final class DeleteCommand {
         }
         if (VMM_NAMES.stream().noneMatch(cmdline::contains)) return;
         try {
+            long vmm = VmmPids.vmm(pid);
+            if (vmm != pid) Libc.kill((int) vmm, Libc.SIGKILL);
             Libc.kill((int) pid, Libc.SIGKILL);
         } catch (SysException ignored) {
             return;

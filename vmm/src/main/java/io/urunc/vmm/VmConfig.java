@@ -7,12 +7,13 @@ import java.util.Optional;
 
 /**
  * Everything an adapter needs to plan one VM. {@code accelerator} is KVM or TCG (resolve AUTO first with
- * {@link AcceleratorDetector}); {@code runDir} is a private, short-pathed directory for sockets and config files.
+ * {@link AcceleratorDetector}); {@code runDir} is a private, short-pathed directory for sockets and config files;
+ * {@code runAs}, if set, is the identity the VMM drops to once started ({@link VmmUser}).
  */
 public record VmConfig(String vmId, Path hypervisorBinary, Path kernel, Optional<Path> initrd, String kernelCmdline,
                        VmResources resources, Accelerator accelerator, Optional<NetAttachment> net,
                        List<BlockDevice> blocks, List<String> typeExtraArgs, Path runDir, boolean seccomp,
-                       GuestDeviceHints hints) {
+                       GuestDeviceHints hints, Optional<VmmUser> runAs) {
     public VmConfig {
         Objects.requireNonNull(vmId, "vmId");
         Objects.requireNonNull(hypervisorBinary, "hypervisorBinary");
@@ -26,6 +27,7 @@ public record VmConfig(String vmId, Path hypervisorBinary, Path kernel, Optional
         blocks = blocks == null ? List.of() : List.copyOf(blocks);
         typeExtraArgs = typeExtraArgs == null ? List.of() : List.copyOf(typeExtraArgs);
         hints = hints == null ? GuestDeviceHints.DEFAULT : hints;
+        runAs = runAs == null ? Optional.empty() : runAs;
     }
 
     /** The integrator's shape: default device hints (QEMU microvm, Solo5 names "service"/"storage"). */
@@ -33,12 +35,18 @@ public record VmConfig(String vmId, Path hypervisorBinary, Path kernel, Optional
                     VmResources resources, Accelerator accelerator, Optional<NetAttachment> net, List<BlockDevice> blocks,
                     List<String> typeExtraArgs, Path runDir, boolean seccomp) {
         this(vmId, hypervisorBinary, kernel, initrd, kernelCmdline, resources, accelerator, net, blocks, typeExtraArgs,
-                runDir, seccomp, GuestDeviceHints.DEFAULT);
+                runDir, seccomp, GuestDeviceHints.DEFAULT, Optional.empty());
     }
 
     /** This config with the unikernel type's device hints, i.e. {@code config.withHints(type.deviceHints())}. */
     public VmConfig withHints(GuestDeviceHints h) {
         return new VmConfig(vmId, hypervisorBinary, kernel, initrd, kernelCmdline, resources, accelerator, net, blocks,
-                typeExtraArgs, runDir, seccomp, h);
+                typeExtraArgs, runDir, seccomp, h, runAs);
+    }
+
+    /** This config with the VMM dropping to {@code user} (and into {@code runDir}) where the hypervisor can. */
+    public VmConfig withRunAs(VmmUser user) {
+        return new VmConfig(vmId, hypervisorBinary, kernel, initrd, kernelCmdline, resources, accelerator, net, blocks,
+                typeExtraArgs, runDir, seccomp, hints, Optional.of(user));
     }
 }

@@ -95,6 +95,53 @@ class HostileImageIT {
                 "the error names the key and the problem: " + r);
     }
 
+    @Test
+    void theVmmRunsWithoutPrivilegeConfinedToItsRunDir() throws Exception {
+        containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--annotation", "com.urunc.unikernel.initrd=/i",
+                IMAGE, "unprivileged", "run").ok();
+        try {
+            long qemu = awaitQemu();
+            java.util.List<String> status = Files.readAllLines(Path.of("/proc/" + qemu + "/status"));
+            String uid = field(status, "Uid:"), gid = field(status, "Gid:");
+            assertTrue(uid.matches("(2\\d{9}\\s+){3}2\\d{9}"), "QEMU dropped root (real, effective, saved, fs uid): " + uid);
+            assertTrue(gid.matches("(2\\d{9}\\s+){3}2\\d{9}"), "and its groups: " + gid);
+            assertEquals("0000000000000000", field(status, "CapEff:"), "no capabilities");
+            assertEquals("0000000000000000", field(status, "CapPrm:"), "none to regain");
+            Path root = Files.readSymbolicLink(Path.of("/proc/" + qemu + "/root"));
+            assertTrue(root.startsWith(containerd.uruncStateDir().resolve("t")), "its file system is its run dir: " + root);
+            try (var files = Files.list(root)) {
+                assertEquals(java.util.List.of("qmp.sock"), files.map(f -> f.getFileName().toString()).toList(),
+                        "the kernel and initrd copies are gone once QEMU has loaded them");
+            }
+            // the unprivileged VMM still obeys the shim: pause, resume, SIGKILL
+            containerd.ctr("task", "pause", "unprivileged").ok();
+            containerd.ctr("task", "resume", "unprivileged").ok();
+        } finally {
+            containerd.ctr("task", "kill", "-s", "SIGKILL", "unprivileged");
+            for (int i = 0; i < 100 && !containerd.ctr("task", "ls").stdout().matches("(?s).*unprivileged\\s+\\d+\\s+STOPPED.*"); i++) {
+                Thread.sleep(100);
+            }
+            containerd.ctr("task", "delete", "unprivileged");
+            containerd.ctr("container", "delete", "unprivileged");
+        }
+        // SIGKILL reached QEMU itself: a VMM that changed its credentials no longer dies with its unshare wrapper
+        for (int i = 0; i < 50 && !io.urunc.it.support.Processes.qemus(containerd.uruncStateDir().toString()).isEmpty(); i++) Thread.sleep(100);
+        assertEquals(java.util.List.of(), io.urunc.it.support.Processes.qemus(containerd.uruncStateDir().toString()), "no VMM left");
+    }
+
+    private long awaitQemu() throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            var q = io.urunc.it.support.Processes.qemus(containerd.uruncStateDir().toString());
+            if (!q.isEmpty()) return q.getFirst().pid();
+            Thread.sleep(100);
+        }
+        return fail("no QEMU for the task" + diagnostics());
+    }
+
+    private static String field(java.util.List<String> status, String name) {
+        return status.stream().filter(l -> l.startsWith(name)).findFirst().orElseThrow().substring(name.length()).strip();
+    }
+
     private Exec.Result run(String id, String... annotations) {
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("run", "--rm", "--runtime", "io.containerd.urunc.v2"));
         cmd.addAll(java.util.List.of(annotations));

@@ -78,8 +78,11 @@ public final class ConfigLoader {
         if (memory <= 0) throw new ConfigException(where + ".default_memory_mb must be positive");
         if (vcpus <= 0) throw new ConfigException(where + ".default_vcpus must be positive");
         String path = node.path("path").asText("");
+        long idBase = node.path("vmm_id_base").asLong(d.vmmIdBase());
+        if (idBase <= 0 || idBase > io.urunc.vmm.VmmUser.MAX_BASE)
+            throw new ConfigException(where + ".vmm_id_base must be 1.." + io.urunc.vmm.VmmUser.MAX_BASE + ", not " + idBase);
         return new MonitorConfig(path.isEmpty() ? Optional.empty() : Optional.of(path), memory, vcpus, accel,
-                node.path("seccomp").asBoolean(d.seccomp()));
+                node.path("seccomp").asBoolean(d.seccomp()), node.path("drop_privileges").asBoolean(d.dropPrivileges()), idBase);
     }
 
     private static Duration seconds(JsonNode table, String key, Duration dflt, String where) throws ConfigException {

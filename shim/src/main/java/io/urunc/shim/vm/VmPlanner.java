@@ -24,6 +24,7 @@ import io.urunc.vmm.UnikernelTypes;
 import io.urunc.vmm.VmConfig;
 import io.urunc.vmm.VmResources;
 import io.urunc.vmm.VmmException;
+import io.urunc.vmm.VmmUser;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -96,6 +97,7 @@ public final class VmPlanner {
         }
         VmConfig vm = new VmConfig(id, t.binary(), kernel, initrd, cmdline, resources(bundle, t.monitor()),
                 accelerator, nic, List.of(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints());
+        if (t.monitor().dropPrivileges()) vm = vm.withRunAs(VmmUser.forTask(t.monitor().vmmIdBase(), runDir.getFileName().toString()));
         try {
             List<Path> copies = new ArrayList<>(List.of(kernel));
             initrd.ifPresent(copies::add);

@@ -86,10 +86,11 @@ public final class VmProcess {
         return exit;
     }
 
+    /** Signals the VMM itself (not a wrapper in front of it). */
     public void signal(int signal) throws IOException {
         if (!process.isAlive()) return;
         try {
-            io.urunc.sys.Libc.kill((int) process.pid(), signal);
+            io.urunc.sys.Libc.kill((int) VmmPids.vmm(process.pid()), signal);
         } catch (io.urunc.sys.SysException e) {
             if (e.errno() != io.urunc.sys.Errno.ESRCH) throw e;
         }

@@ -25,6 +25,11 @@ public final class QemuHypervisor implements Hypervisor {
     static final int MAX_UNIX_SOCKET_PATH = 107;
     public static final String QMP_SOCKET = "qmp.sock";
     public static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+    /**
+     * With {@code -runas} QEMU itself calls setuid/setgid after its seccomp filter is in place: they must be
+     * allowed (afterwards it has no capabilities and no_new_privs, so they can no longer raise anything).
+     */
+    public static final String SANDBOX_RUNAS = "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny";
 
     @Override public String name() { return "qemu"; }
 
@@ -53,7 +58,9 @@ public final class QemuHypervisor implements Hypervisor {
         a.addAll(List.of("-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"));
         a.addAll(List.of("-qmp", "unix:" + QemuOpts.escape(qmp.toString()) + ",server=on,wait=off"));
         a.addAll(List.of("-device", "isa-debug-exit,iobase=0x501,iosize=2"));
-        if (c.seccomp()) a.addAll(List.of("-sandbox", SANDBOX));
+        if (c.seccomp()) a.addAll(List.of("-sandbox", c.runAs().isPresent() ? SANDBOX_RUNAS : SANDBOX));
+        // once the machine is built: no root, no capabilities, and only the run dir as its file system
+        c.runAs().ifPresent(u -> a.addAll(List.of("-runas", u.uidGid(), "-chroot", c.runDir().toString())));
         a.addAll(List.of("-kernel", unparsed(c.kernel(), "kernel")));
         if (c.initrd().isPresent()) a.addAll(List.of("-initrd", unparsed(c.initrd().get(), "initrd")));
         a.addAll(List.of("-append", c.kernelCmdline()));

@@ -148,4 +148,17 @@ class QemuHypervisorTest {
             assertThrows(VmmException.class, () -> qemu.plan(k), bad);
         }
     }
+
+    @Test
+    void aVmmWithARunAsUserDropsToItAndIntoItsRunDirOnceStarted() throws Exception {
+        VmConfig c = config(Accelerator.TCG, Optional.empty(), List.of(), Path.of("/run/u/vm1"), true)
+                .withRunAs(new io.urunc.vmm.VmmUser(2000000007L, 2000000007L));
+        List<String> a = qemu.plan(c).argv();
+        assertEquals("2000000007:2000000007", valueOf(a, "-runas"));
+        assertEquals("/run/u/vm1", valueOf(a, "-chroot"));
+        assertEquals(QemuHypervisor.SANDBOX_RUNAS, valueOf(a, "-sandbox"), "QEMU's own setuid must pass its filter");
+        List<String> root = qemu.plan(config(Accelerator.TCG, Optional.empty(), List.of(), Path.of("/run/u/vm1"), true)).argv();
+        assertFalse(root.contains("-runas"));
+        assertEquals(QemuHypervisor.SANDBOX, valueOf(root, "-sandbox"));
+    }
 }
