@@ -75,4 +75,16 @@ class ConfigLoaderTest {
         Files.writeString(f, "[shim]\ngrouping = \"container\"\n");
         assertEquals(ShimConfig.Grouping.CONTAINER, ConfigLoader.load(Map.of("URUNC_CONFIG_FILE", f.toString())).grouping());
     }
+
+    @Test
+    void theVmmDropsPrivilegesByDefaultAndItsIdBaseIsChecked() throws Exception {
+        MonitorConfig d = ConfigLoader.parse("", "c.toml").monitor("qemu");
+        assertTrue(d.dropPrivileges());
+        assertEquals(io.urunc.vmm.VmmUser.DEFAULT_BASE, d.vmmIdBase());
+        MonitorConfig off = ConfigLoader.parse("[monitors.qemu]\ndrop_privileges = false\nvmm_id_base = 300000\n", "c.toml").monitor("qemu");
+        assertFalse(off.dropPrivileges());
+        assertEquals(300000, off.vmmIdBase());
+        var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("[monitors.qemu]\nvmm_id_base = 0\n", "c.toml"));
+        assertTrue(e.getMessage().contains("monitors.qemu.vmm_id_base must be"), e.getMessage());
+    }
 }
