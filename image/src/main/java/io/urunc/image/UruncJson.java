@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.urunc.storage.RootfsPathException;
 import io.urunc.storage.RootfsPaths;
+import io.urunc.sys.BoundedRead;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +15,7 @@ import java.util.Map;
 
 /** Reads {@code /urunc.json} at the container rootfs root: one flat JSON object keyed by annotation names. */
 final class UruncJson {
-    static final long MAX_BYTES = 1 << 20;
+    static final int MAX_BYTES = 1 << 20;
     private static final String WHAT = "/" + Annotations.URUNC_JSON;
 
     private UruncJson() {}
@@ -34,7 +35,7 @@ final class UruncJson {
             if (size > MAX_BYTES) {
                 throw new InvalidMetadataException(WHAT + " is " + size + " bytes, more than the " + MAX_BYTES + " allowed");
             }
-            return entries(Files.readAllBytes(file));
+            return entries(BoundedRead.readAll(file, MAX_BYTES));
         } catch (IOException e) {
             throw new InvalidMetadataException("cannot read " + WHAT + " in the container rootfs: " + e.getMessage(), e);
         }
