@@ -124,6 +124,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             LOG.warn("{}/{} failed", context.service(), context.method(), e);
             return Statuses.errorResponse(Code.UNKNOWN, String.valueOf(e));
+        } catch (Throwable e) {
+            // an Error (out of memory, stack overflow) from one call: that caller still gets its answer
+            LOG.error("{}/{} failed", context.service(), context.method(), e);
+            return Statuses.errorResponse(Code.INTERNAL, "internal error: " + e);
         }
     }
 

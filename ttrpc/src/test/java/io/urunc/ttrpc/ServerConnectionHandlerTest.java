@@ -52,6 +52,9 @@ class ServerConnectionHandlerTest {
                 .add(TASK, "Huge", StateRequest.parser(), (StateRequest req, CallContext ctx) ->
                         ConnectResponse.newBuilder().setVersion("x".repeat(Frame.MAX_PAYLOAD)).build())
                 .add(TASK, "Pause", StateRequest.parser(), (StateRequest req, CallContext ctx) -> Empty.getDefaultInstance())
+                .add(TASK, "Create", StateRequest.parser(), (StateRequest req, CallContext ctx) -> {
+                    throw new OutOfMemoryError("Java heap space");
+                })
                 .build();
         channel = new EmbeddedChannel(new FrameDecoder(), FrameEncoder.INSTANCE,
                 new ServerConnectionHandler(registry, new InlineExecutor()));
@@ -153,6 +156,14 @@ class ServerConnectionHandlerTest {
         assertStatus(Code.NOT_FOUND, "container nope not found", response(1));
         sendRequest(3, request("Kill", ByteString.EMPTY));
         assertStatus(Code.UNKNOWN, "java.lang.IllegalStateException: boom", response(3));
+    }
+
+    @Test
+    void anErrorInAHandlerIsStillAnsweredAndTheConnectionServesOn() throws Exception {
+        sendRequest(1, request("Create", ByteString.EMPTY));
+        assertStatus(Code.INTERNAL, "internal error: java.lang.OutOfMemoryError: Java heap space", response(1));
+        sendRequest(3, request("Pause", ByteString.EMPTY));
+        assertFalse(response(3).hasStatus());
     }
 
     @Test

@@ -65,11 +65,14 @@ public final class TaskFactory {
             throw TtrpcException.invalidArgument("invalid task id \"" + id + "\"");
         }
         Cleanup cleanup = new Cleanup();
+        boolean created = false;
         try {
-            return create(req, id, cleanup, events);
-        } catch (TtrpcException | RuntimeException e) {
-            cleanup.close();
-            throw e;
+            Task task = create(req, id, cleanup, events);
+            created = true;
+            return task;
+        } finally {
+            // whatever stopped Create (an error, an Error, an interrupt), nothing it set up stays
+            if (!created) cleanup.close();
         }
     }
 
