@@ -6,6 +6,7 @@ import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.runc.RuncLeftovers;
 import io.urunc.shim.task.TaskRecord;
+import io.urunc.shim.vm.ProcessIdentity;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.task.Timestamps;
 import io.urunc.storage.FileTrees;
@@ -14,10 +15,8 @@ import io.urunc.sys.Libc;
 import io.urunc.sys.SysException;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -26,9 +25,6 @@ import java.util.Optional;
  * is idempotent; it never touches the daemon, which may serve other tasks. Prints only a DeleteResponse.
  */
 final class DeleteCommand {
-    private static final List<String> VMM_NAMES = List.of("qemu-system", "firecracker", "solo5-hvt", "solo5-spt",
-            "cloud-hypervisor");
-
     private DeleteCommand() {}
 
     static DeleteResponse run(ShimArgs args, ShimConfig config) {
@@ -39,7 +35,7 @@ final class DeleteCommand {
         long runcPid = RuncLeftovers.delete(config.stateDir(), args.namespace(), args.id(), System.err);
         if (pid == 0) pid = runcPid;
         record.ifPresent(r -> {
-            killVmm(r.vmmPid());
+            killVmm(r.vmm());
             if (!r.rootfsMount().isEmpty()) {
                 try {
                     RootfsMount.unmountIfMounted(Path.of(r.rootfsMount()));
@@ -61,22 +57,19 @@ final class DeleteCommand {
                 .setExitedAt(Timestamps.of(Instant.now())).build();
     }
 
-    /** Kills the recorded VMM, if that pid still is a VMM (pids get reused). */
-    private static void killVmm(long pid) {
-        if (pid <= 0) return;
-        String cmdline;
+    /**
+     * Kills the recorded VMM if that very process still runs: same pid, start time and boot. After a daemon crash
+     * the pid may have been given to another tenant's process, which must live.
+     */
+    private static void killVmm(ProcessIdentity vmm) {
+        if (vmm.pid() <= 0 || vmm.startTime() <= 0) return;
         try {
-            cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
-        } catch (IOException e) {
+            if (!vmm.signal(Libc.SIGKILL)) return;
+        } catch (SysException e) {
+            System.err.println("kill VMM " + vmm.pid() + ": " + e.getMessage());
             return;
         }
-        if (VMM_NAMES.stream().noneMatch(cmdline::contains)) return;
-        try {
-            Libc.kill((int) pid, Libc.SIGKILL);
-        } catch (SysException ignored) {
-            return;
-        }
-        for (int i = 0; i < 50 && Files.exists(Path.of("/proc/" + pid)); i++) {
+        for (int i = 0; i < 50 && vmm.alive(); i++) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {

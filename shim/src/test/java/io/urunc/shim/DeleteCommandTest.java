@@ -5,6 +5,7 @@ import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
+import io.urunc.shim.vm.ProcessIdentity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +30,8 @@ class DeleteCommandTest {
         Path netns = OwnNetworkNamespace.create(state.resolve("netns/abc"));
         try {
             assertTrue(mounted(netns));
-            new TaskStore(state).save(new TaskRecord("c1", "default", dir.toString(), 0, "", runDir.toString(), "",
-                    "", "", netns.toString()));
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "", runDir.toString(), "")
+                    .withOwnNetns(netns.toString()));
 
             var response = DeleteCommand.run(ShimArgs.parse(new String[] {"-namespace", "default", "-id", "c1", "delete"}),
                     config);
@@ -42,6 +43,56 @@ class DeleteCommandTest {
             assertTrue(new TaskStore(state).load("default", "c1").isEmpty(), "the record is gone");
         } finally {
             OwnNetworkNamespace.remove(netns);
+        }
+    }
+
+    /** A process another tenant runs, named like a VMM (the old check only looked at the command line). */
+    private static Process decoy() throws Exception {
+        return new ProcessBuilder("/bin/bash", "-c", "exec -a qemu-system-x86_64 sleep 60").start();
+    }
+
+    private static ShimConfig configIn(Path state) throws Exception {
+        return ConfigLoader.parse("[shim]\nstate_dir = \"" + state + "\"\n", "test");
+    }
+
+    private static void deleteC1(Path state) throws Exception {
+        DeleteCommand.run(ShimArgs.parse(new String[] {"-namespace", "default", "-id", "c1", "delete"}), configIn(state));
+    }
+
+    @Test
+    void aRecordedPidNowHeldByAnotherProcessIsNotKilled(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Process other = decoy();
+        try {
+            Thread.sleep(100); // let bash exec, so the command line reads "qemu-system-x86_64 60"
+            ProcessIdentity now = ProcessIdentity.of(other.pid()).orElseThrow();
+            // the VMM the record names had this pid once, and started earlier: the pid was reused since
+            ProcessIdentity recorded = new ProcessIdentity(now.pid(), now.startTime() - 1, now.bootId());
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "",
+                    state.resolve("t/c1").toString(), "").withVmm(recorded));
+
+            deleteC1(state);
+
+            assertFalse(other.waitFor(1, java.util.concurrent.TimeUnit.SECONDS), "the other tenant's process still runs");
+            assertTrue(new TaskStore(state).load("default", "c1").isEmpty(), "the record is gone");
+        } finally {
+            other.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void theRecordedVmmItselfIsKilled(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Process vmm = decoy();
+        try {
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "",
+                    state.resolve("t/c1").toString(), "").withVmm(ProcessIdentity.of(vmm.pid()).orElseThrow()));
+
+            deleteC1(state);
+
+            assertTrue(vmm.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "the VMM was killed");
+        } finally {
+            vmm.destroyForcibly().waitFor();
         }
     }
 }

@@ -84,8 +84,8 @@ public final class TaskFactory {
             throw TtrpcException.invalidArgument("task " + id + ": bad bundle: " + e.getMessage());
         }
         Path runDir = runDir(id);
-        TaskRecord[] record = {new TaskRecord(id, namespace, req.getBundle(), 0, "", runDir.toString(),
-                bundle.cgroupsPath().orElse(""), "", "", "")};
+        TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), "", runDir.toString(),
+                bundle.cgroupsPath().orElse(""))};
         store.save(record[0]);
         cleanup.push("task record", () -> store.remove(namespace, id));
         try {
@@ -103,9 +103,7 @@ public final class TaskFactory {
         try {
             MountedRootfs mounted = RootfsMount.mount(mounts, rootfs);
             if (!mounts.isEmpty()) {
-                record[0] = new TaskRecord(id, namespace, req.getBundle(), 0, rootfs.toString(), runDir.toString(),
-                        bundle.cgroupsPath().orElse(""), "", "", "");
-                store.save(record[0]);
+                store.save(record[0] = record[0].withRootfsMount(rootfs.toString()));
             }
             cleanup.push("rootfs mount " + rootfs, mounted::close);
         } catch (IOException e) {
@@ -138,7 +136,7 @@ public final class TaskFactory {
 
         TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), target.hypervisor(), plan, io,
                 cgroup, namespaces, cleanup,
-                pid -> store.save(record[0] = record[0].withPid(pid)), controlConnector);
+                vmm -> store.save(record[0] = record[0].withVmm(vmm)), controlConnector);
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
         task.launch();
         return task;

@@ -2,6 +2,7 @@ package io.urunc.shim.task;
 
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.vm.Cgroup;
+import io.urunc.shim.vm.ProcessIdentity;
 import io.urunc.shim.vm.VmProcess;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.Hypervisor;
@@ -10,7 +11,7 @@ import io.urunc.vmm.VmControl;
 
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.function.LongConsumer;
+import java.util.function.Consumer;
 
 /** Everything prepared at Create for one task: what to launch, where its stdio goes, what to undo. */
 public record TaskSetup(
@@ -24,7 +25,7 @@ public record TaskSetup(
         Optional<Cgroup> cgroup,
         VmProcess.NamespaceEntry namespaces,
         Cleanup cleanup,
-        LongConsumer pidRecorder,
+        Consumer<ProcessIdentity> vmmRecorder,
         ControlConnector controlConnector) {
 
     /** Connects to the VMM's control channel once it is up; fails with the VMM's own error if it died. */
@@ -38,8 +39,8 @@ public record TaskSetup(
         return plan.controlSocket().isPresent();
     }
 
-    void persistPid(long pid) {
-        pidRecorder.accept(pid);
+    void persistVmm(ProcessIdentity vmm) {
+        vmmRecorder.accept(vmm);
     }
 
     VmControl awaitControl(VmProcess vmm, TaskIo io) throws TtrpcException {

@@ -101,7 +101,7 @@ public final class UnikernelTask implements Task {
             throw TtrpcException.failedPrecondition(setup.hypervisor().name() + ": " + e.getMessage());
         }
         vmm = p;
-        setup.persistPid(p.pid());
+        setup.persistVmm(p.identity());
         p.exit().thenAccept(this::onVmmExit);
         if (setup.plan().controlSocket().isPresent()) {
             control = setup.awaitControl(p, setup.io());
