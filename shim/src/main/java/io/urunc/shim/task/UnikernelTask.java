@@ -191,24 +191,32 @@ public final class UnikernelTask implements Task {
         p.signal(io.urunc.sys.Libc.SIGKILL);
     }
 
+    /**
+     * A running guest with a control channel is asked to power off; any other VMM (created and held, or without a
+     * control channel: Solo5, Firecracker) gets SIGTERM itself. Either way the VMM is killed once the grace is over.
+     */
     private void gracefulKill(VmProcess p, int signal) throws IOException {
         VmControl c = control;
-        if (c == null || life.state() != TaskState.RUNNING) {
+        if (c != null && life.state() == TaskState.RUNNING) {
+            try {
+                c.powerdown();
+            } catch (IOException e) {
+                LOG.warn("task {}: power-off request failed ({}), stopping the VMM", id(), e.getMessage());
+                forceKill(p);
+                return;
+            }
+        } else {
+            // the task reports the signal that was asked for
             killedWith = signal;
-            // no control channel: a VMM stops on SIGTERM; the task reports the signal that was asked for
             p.signal(io.urunc.sys.Libc.SIGTERM);
-            return;
         }
-        try {
-            c.powerdown();
-        } catch (IOException e) {
-            LOG.warn("task {}: power-off request failed ({}), stopping the VMM", id(), e.getMessage());
-            forceKill(p);
-            return;
-        }
+        killAfterGrace(p);
+    }
+
+    private void killAfterGrace(VmProcess p) {
         TIMERS.schedule(() -> {
             if (p.alive()) {
-                LOG.info("task {}: guest did not power off within {}, killing the VMM", id(), killGrace);
+                LOG.info("task {}: VMM still runs {} after the stop request, killing it", id(), killGrace);
                 try {
                     forceKill(p);
                 } catch (IOException e) {
