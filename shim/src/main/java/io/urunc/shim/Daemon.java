@@ -5,6 +5,7 @@ import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.events.EventPublisher;
 import io.urunc.shim.runc.RuncTasks;
 import io.urunc.shim.task.TaskFactory;
+import io.urunc.shim.task.TaskLocks;
 import io.urunc.shim.task.TaskService;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.vm.QmpConnector;
@@ -50,7 +51,8 @@ final class Daemon {
         MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
         TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(),
                 new RuncTasks(config, args.namespace()));
-        TaskService service = new TaskService(factory, events, () -> LOG.debug("shutdown requested"));
+        TaskService service = new TaskService(factory, events, new TaskLocks(config.stateDir()), args.namespace(),
+                () -> LOG.debug("shutdown requested"));
         TtrpcServer server = service.register(TtrpcServer.builder()).build();
         Files.createDirectories(address.socket().getParent());
         removeStaleSocket(address.socket());

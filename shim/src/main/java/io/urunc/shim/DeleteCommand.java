@@ -5,6 +5,7 @@ import io.urunc.proto.task.DeleteResponse;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.runc.RuncLeftovers;
+import io.urunc.shim.task.TaskLocks;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.vm.ProcessIdentity;
 import io.urunc.shim.task.TaskStore;
@@ -16,6 +17,7 @@ import io.urunc.sys.SysException;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -27,7 +29,16 @@ import java.util.Optional;
 final class DeleteCommand {
     private DeleteCommand() {}
 
-    static DeleteResponse run(ShimArgs args, ShimConfig config) {
+    /** How long a delete waits for a Create of the same task in the daemon (it rolls back if containerd gave up). */
+    private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(60);
+
+    static DeleteResponse run(ShimArgs args, ShimConfig config) throws IOException {
+        try (TaskLocks.Held ignored = new TaskLocks(config.stateDir()).acquire(args.namespace(), args.id(), LOCK_TIMEOUT)) {
+            return release(args, config);
+        }
+    }
+
+    private static DeleteResponse release(ShimArgs args, ShimConfig config) {
         TaskStore store = new TaskStore(config.stateDir());
         Optional<TaskRecord> record = store.load(args.namespace(), args.id());
         long pid = record.map(TaskRecord::vmmPid).orElse(0L);

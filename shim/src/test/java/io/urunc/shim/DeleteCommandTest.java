@@ -3,6 +3,7 @@ package io.urunc.shim;
 import io.urunc.shim.config.ConfigLoader;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.netns.OwnNetworkNamespace;
+import io.urunc.shim.task.ForeignLockHolder;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.vm.ProcessIdentity;
@@ -94,5 +95,28 @@ class DeleteCommandTest {
         } finally {
             vmm.destroyForcibly().waitFor();
         }
+    }
+
+    @Test
+    void deleteWaitsForACreateOfTheSameTaskStillRunningInTheDaemon(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path runDir = Files.createDirectories(state.resolve("t/c1"));
+        new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "", runDir.toString(), ""));
+        Thread delete;
+        try (ForeignLockHolder create = new ForeignLockHolder(state, "default", "c1")) {
+            delete = Thread.ofPlatform().start(() -> {
+                try {
+                    deleteC1(state);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(700);
+            assertTrue(Files.exists(runDir), "nothing is removed under the running Create");
+            assertTrue(delete.isAlive());
+        }
+        delete.join(5000);
+        assertFalse(delete.isAlive(), "once the Create is over, delete goes on");
+        assertFalse(Files.exists(runDir));
     }
 }

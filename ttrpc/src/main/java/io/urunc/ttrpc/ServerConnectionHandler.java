@@ -101,8 +101,9 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private void start(int streamId, Request request, ServiceRegistry.Method<?, ?> method) {
         Instant deadline = request.getTimeoutNano() > 0 ? Instant.now().plusNanos(request.getTimeoutNano()) : null;
-        CallContext context = new CallContext(request.getService(), request.getMethod(), metadataOf(request), deadline);
         Call call = new Call();
+        CallContext context = new CallContext(request.getService(), request.getMethod(), metadataOf(request), deadline,
+                () -> inFlight.get(streamId) != call);
         inFlight.put(streamId, call);
         try {
             call.work = executor.submit(() -> finish(streamId, call, invoke(method, request, context)));

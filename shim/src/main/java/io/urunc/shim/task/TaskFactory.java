@@ -38,7 +38,7 @@ import java.util.Optional;
  * Anything it sets up is registered in the task's {@link Cleanup} the moment it exists, so a failure
  * half-way leaves nothing behind.
  */
-public final class TaskFactory {
+public final class TaskFactory implements TaskCreator {
     private final ShimConfig config;
     private final String namespace;
     private final MetadataResolver metadata;
@@ -59,6 +59,7 @@ public final class TaskFactory {
     }
 
     /** A created task: a unikernel with its VMM launched (held until Start), or a delegated container. */
+    @Override
     public Task create(CreateTaskRequest req, TaskEvents events) throws TtrpcException {
         String id = req.getId();
         if (id.isEmpty() || id.contains("/") || id.equals(".") || id.equals("..")) {

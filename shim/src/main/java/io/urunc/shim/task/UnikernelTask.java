@@ -101,6 +101,8 @@ public final class UnikernelTask implements Task {
             throw TtrpcException.failedPrecondition(setup.hypervisor().name() + ": " + e.getMessage());
         }
         vmm = p;
+        // a Create that fails from here on (or a delete) must not leave the VMM running
+        setup.cleanup().push("VMM " + p.pid(), () -> stopForGood(p));
         setup.persistVmm(p.identity());
         p.exit().thenAccept(this::onVmmExit);
         if (setup.plan().controlSocket().isPresent()) {
@@ -186,6 +188,12 @@ public final class UnikernelTask implements Task {
         }
     }
 
+    private void stopForGood(VmProcess p) throws Exception {
+        if (!p.alive()) return;
+        forceKill(p);
+        p.exit().get(5, TimeUnit.SECONDS);
+    }
+
     private void forceKill(VmProcess p) throws IOException {
         killedWith = io.urunc.sys.Libc.SIGKILL;
         p.signal(io.urunc.sys.Libc.SIGKILL);
@@ -246,24 +254,28 @@ public final class UnikernelTask implements Task {
     }
 
     /**
-     * Delete: only a created or stopped task. A created task's held VMM is stopped first. Everything set
-     * up for the task is released.
+     * Delete: only a created or stopped task. A created task's held VMM is killed first, and it reports what
+     * containerd's runc shim reports for a created container: exit 137, with its TaskExit. Everything set up for
+     * the task is released.
      */
     @Override
     public ExitStatus delete() throws TtrpcException {
         life.apply(Transition.DELETE);
         VmProcess p = vmm;
-        if (p != null && p.alive()) {
+        if (p == null) {
+            killedWith = io.urunc.sys.Libc.SIGKILL;
+            life.exited(0, 128 + io.urunc.sys.Libc.SIGKILL);
+        } else {
             try {
-                killedWith = io.urunc.sys.Libc.SIGKILL;
-                p.signal(io.urunc.sys.Libc.SIGKILL);
-                p.exit().get(5, TimeUnit.SECONDS);
+                if (p.alive()) forceKill(p);
+                // the task's exit, not just the process's: onVmmExit records it
+                life.exitFuture().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warn("task {}: VMM {} did not stop: {}", id(), p.pid(), e.getMessage());
             }
         }
         setup.cleanup().close();
-        return life.exitStatus().orElse(new ExitStatus(0, Instant.now()));
+        return life.exitStatus().orElse(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));
     }
 
     /** Stats of the VMM's cgroup, if it has one. */

@@ -3,6 +3,7 @@ package io.urunc.shim.vm;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.sys.Libc;
 import io.urunc.shim.task.TaskSetup;
+import io.urunc.ttrpc.Code;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.Hypervisor;
 import io.urunc.vmm.LaunchPlan;
@@ -46,7 +47,12 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
             }
             try {
                 vmm.exit().get(20, TimeUnit.MILLISECONDS);
-            } catch (Exception ignored) {
+            } catch (InterruptedException e) {
+                // the Create was cancelled (its caller gave up): stop waiting, the Create's cleanup stops the VMM
+                Thread.currentThread().interrupt();
+                throw new TtrpcException(Code.CANCELLED, "interrupted while waiting for "
+                        + hypervisor.name() + " to open its control socket " + socket);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException stillRunning) {
                 // still running
             }
         }

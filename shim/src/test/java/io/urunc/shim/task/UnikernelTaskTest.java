@@ -1,13 +1,6 @@
 package io.urunc.shim.task;
 
-import com.google.protobuf.Message;
-import io.urunc.shim.io.TaskIo;
-import io.urunc.shim.vm.VmProcess;
 import io.urunc.sys.Libc;
-import io.urunc.vmm.Hypervisor;
-import io.urunc.vmm.LaunchPlan;
-import io.urunc.vmm.VmConfig;
-import io.urunc.vmm.VmControl;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,19 +10,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
+import static io.urunc.shim.task.ScriptedVmm.IGNORES_TERM;
+import static io.urunc.shim.task.ScriptedVmm.STOPS_ON_TERM;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** A task whose "VMM" is a shell script, started as the shim starts VMMs: under {@code unshare --pid --fork}. */
 class UnikernelTaskTest {
-    /** Stops on SIGTERM, as QEMU does. */
-    static final String STOPS_ON_TERM = "trap 'exit 0' TERM; while :; do sleep 0.05; done";
-    /** Ignores SIGTERM, as a VMM without a handler does when it is pid 1 of its namespace. */
-    static final String IGNORES_TERM = "trap '' TERM; while :; do sleep 0.05; done";
-
     @TempDir
     Path dir;
     final List<String> topics = Collections.synchronizedList(new ArrayList<>());
@@ -46,62 +33,11 @@ class UnikernelTaskTest {
         }
     }
 
-    static final VmProcess.NamespaceEntry OWN_PID_NAMESPACE = new VmProcess.NamespaceEntry() {
-        @Override
-        public <T> T call(Callable<T> action) throws Exception {
-            return action.call();
-        }
-
-        @Override
-        public List<String> wrap(List<String> argv) {
-            List<String> cmd = new ArrayList<>(List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--"));
-            cmd.addAll(argv);
-            return cmd;
-        }
-    };
-
-    static final Hypervisor FAKE = new Hypervisor() {
-        public String name() {
-            return "fake";
-        }
-
-        public String defaultBinary() {
-            return "/bin/sh";
-        }
-
-        public LaunchPlan plan(VmConfig config) {
-            throw new UnsupportedOperationException();
-        }
-
-        public int containerExitCode(int status) {
-            return status;
-        }
-
-        public Optional<VmControl> control(LaunchPlan plan) {
-            return Optional.empty();
-        }
-    };
-
-    /** A control channel that accepts every request and does nothing (the guest never powers off). */
-    static final VmControl DEAF = new VmControl() {
-        public void pause() {}
-
-        public void resume() {}
-
-        public void powerdown() {}
-
-        public void close() {}
-    };
-
-    /** {@code held}: a VMM with a control channel, launched at Create and held until Start (QEMU -S). */
     UnikernelTask task(String script, boolean held, Duration grace) throws Exception {
-        LaunchPlan plan = new LaunchPlan(List.of("/bin/sh", "-c", script), java.util.Map.of(),
-                held ? Optional.of(dir.resolve("ctl.sock")) : Optional.empty());
-        TaskSetup setup = new TaskSetup("t1", "default", dir, false, FAKE, plan, TaskIo.open("", "", ""),
-                Optional.empty(), OWN_PID_NAMESPACE, new Cleanup(), vmm -> {}, (h, p, v, io) -> DEAF);
-        UnikernelTask t = new UnikernelTask(setup, (topic, event) -> topics.add(topic), grace);
+        UnikernelTask t = ScriptedVmm.create("t1", dir, script, held, grace, (topic, event) -> topics.add(topic),
+                new Cleanup());
         tasks.add(t);
-        t.launch();
+        t.lifecycle().createPublished();
         return t;
     }
 
@@ -141,5 +77,25 @@ class UnikernelTaskTest {
         t.start();
         t.kill(Libc.SIGTERM, false);
         assertEquals(128 + Libc.SIGKILL, exitCodeWithin(t, 5));
+    }
+
+    @Test
+    void deletingACreatedTaskReports137AndItsExit() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            topics.clear();
+            UnikernelTask t = task(STOPS_ON_TERM, true, Duration.ofSeconds(10));
+            ExitStatus deleted = t.delete();
+            assertEquals(128 + Libc.SIGKILL, deleted.code(), "round " + i);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!topics.contains("/tasks/exit") && System.nanoTime() < deadline) Thread.sleep(10);
+            assertEquals(List.of("/tasks/exit"), topics, "a created-then-deleted task gets its TaskExit");
+        }
+    }
+
+    @Test
+    void deletingACreatedTaskWhoseVmmStartsAtStartReports137AndItsExit() throws Exception {
+        UnikernelTask t = task(STOPS_ON_TERM, false, Duration.ofSeconds(10));
+        assertEquals(128 + Libc.SIGKILL, t.delete().code());
+        assertEquals(List.of("/tasks/exit"), topics);
     }
 }
