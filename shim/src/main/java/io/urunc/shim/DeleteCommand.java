@@ -38,9 +38,14 @@ final class DeleteCommand {
         }
     }
 
-    private static DeleteResponse release(ShimArgs args, ShimConfig config) {
+    private static DeleteResponse release(ShimArgs args, ShimConfig config) throws IOException {
         TaskStore store = new TaskStore(config.stateDir());
         Optional<TaskRecord> record = store.load(args.namespace(), args.id());
+        // containerd runs delete in the bundle and names it with -bundle
+        Path bundle = Path.of(args.bundle().isEmpty() ? "" : args.bundle()).toAbsolutePath();
+        if (record.isPresent()) {
+            RecordPaths.check(record.get(), store.file(args.namespace(), args.id()), config.stateDir(), bundle);
+        }
         long pid = record.map(TaskRecord::vmmPid).orElse(0L);
         // An ordinary container delegated to runc: `runc delete --force` (kills its processes), unmount.
         long runcPid = RuncLeftovers.delete(config.stateDir(), args.namespace(), args.id(), System.err);
@@ -55,8 +60,8 @@ final class DeleteCommand {
                 }
             }
             if (!r.netns().isEmpty()) UnikernelNetwork.detachByContainerId(Path.of(r.netns()), r.id());
-            // a namespace the shim made for the task (docker's new netns); records from older versions lack it
-            if (r.ownNetns() != null && !r.ownNetns().isEmpty()) OwnNetworkNamespace.remove(Path.of(r.ownNetns()));
+            // a namespace the shim made for the task (docker's new netns)
+            if (!r.ownNetns().isEmpty()) OwnNetworkNamespace.remove(Path.of(r.ownNetns()));
             try {
                 FileTrees.delete(Path.of(r.runDir()));
             } catch (IOException e) {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -118,5 +119,51 @@ class DeleteCommandTest {
         delete.join(5000);
         assertFalse(delete.isAlive(), "once the Create is over, delete goes on");
         assertFalse(Files.exists(runDir));
+    }
+
+    @Test
+    void aRecordWithAFieldThisVersionDoesNotKnowIsRefusedNamingIt(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path runDir = Files.createDirectories(state.resolve("t/c1"));
+        Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");
+        Files.writeString(record, """
+                {"id":"c1","namespace":"default","bundle":"/b","vmmPid":0,"vmmStartTime":0,"bootId":"","rootfsMount":"",
+                 "runDir":"%s","cgroupsPath":"","netns":"","tap":"","ownNetns":"","blockDevice":"/dev/sda"}""".formatted(runDir));
+
+        var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
+
+        assertEquals("task record " + record + ": unknown field \"blockDevice\" (written by another version of the shim?)",
+                e.getMessage());
+        assertTrue(Files.exists(runDir), "nothing is released on a record that is not understood");
+        assertTrue(Files.exists(record), "the record stays for a human to look at");
+    }
+
+    @Test
+    void aRecordMissingAFieldIsReportedNotANullPointer(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");
+        Files.writeString(record, """
+                {"id":"c1","namespace":"default","bundle":"/b","vmmPid":0,"vmmStartTime":0,"bootId":"","rootfsMount":"",
+                 "cgroupsPath":"","netns":"","tap":"","ownNetns":""}""");
+
+        var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
+
+        assertTrue(e.getMessage().startsWith("task record " + record + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains("runDir"), e.getMessage());
+    }
+
+    @Test
+    void aRunDirOutsideTheStateDirIsNeverRemoved(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path precious = Files.createDirectories(dir.resolve("precious"));
+        Files.writeString(precious.resolve("data"), "keep me");
+        for (String runDir : List.of(precious.toString(), state.resolve("t/../../precious").toString(), state.toString())) {
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "", runDir, ""));
+
+            var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
+
+            assertTrue(e.getMessage().contains("runDir " + runDir + " is not below " + state.resolve("t")), e.getMessage());
+            assertTrue(Files.exists(precious.resolve("data")), runDir);
+        }
     }
 }

@@ -87,7 +87,7 @@ public final class TaskFactory implements TaskCreator {
         Path runDir = runDir(id);
         TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), "", runDir.toString(),
                 bundle.cgroupsPath().orElse(""))};
-        store.save(record[0]);
+        save(record[0]);
         cleanup.push("task record", () -> store.remove(namespace, id));
         try {
             Files.createDirectories(runDir);
@@ -101,11 +101,10 @@ public final class TaskFactory implements TaskCreator {
         for (Mount m : req.getRootfsList()) {
             mounts.add(new MountSpec(m.getType(), m.getSource(), m.getTarget(), List.copyOf(m.getOptionsList())));
         }
+        // recorded before it exists: a crash right after the mount must not leave it unknown
+        if (!mounts.isEmpty()) save(record[0] = record[0].withRootfsMount(rootfs.toString()));
         try {
             MountedRootfs mounted = RootfsMount.mount(mounts, rootfs);
-            if (!mounts.isEmpty()) {
-                store.save(record[0] = record[0].withRootfsMount(rootfs.toString()));
-            }
             cleanup.push("rootfs mount " + rootfs, mounted::close);
         } catch (IOException e) {
             throw TtrpcException.failedPrecondition("task " + id + ": cannot mount rootfs: " + e.getMessage());
@@ -124,9 +123,9 @@ public final class TaskFactory implements TaskCreator {
         VmPlanner.Target target = planner.resolve(found.get(), rootfs);
         TaskNetwork.Setup network = TaskNetwork.prepare(bundle, rootfs, id,
                 config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
-        if (network.ownNetns()) store.save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
-        network.attachment().filter(NetworkAttachment::hasTap).ifPresent(a ->
-                store.save(record[0] = record[0].withTap(a.netns().toString(), a.tapName())));
+        if (network.ownNetns()) save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
+        Optional<NetworkAttachment> tap = network.attachment().filter(NetworkAttachment::hasTap);
+        if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
         LaunchPlan plan = planner.plan(id, target, bundle, network.attachment(), runDir);
         VmProcess.NamespaceEntry namespaces = VmNamespaces.of(bundle.namespaces(), network.netns());
 
@@ -141,6 +140,15 @@ public final class TaskFactory implements TaskCreator {
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
         task.launch();
         return task;
+    }
+
+    /** Without its record on disk a task could not be cleaned up after a crash: so it is not created. */
+    private void save(TaskRecord record) throws TtrpcException {
+        try {
+            store.save(record);
+        } catch (IOException e) {
+            throw TtrpcException.internal("task " + record.id() + ": cannot write its record: " + e.getMessage());
+        }
     }
 
     /** The task's stdio FIFOs, closed by its cleanup; a bad path or URI is the caller's error. */

@@ -48,4 +48,23 @@ class TaskFactoryTest {
             assertEquals(0, runDirs.count(), "the run dir is removed");
         }
     }
+
+    @Test
+    void aTaskWhoseRecordCannotBeWrittenIsNotCreated(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        ShimConfig config = ConfigLoader.parse("[shim]\nstate_dir = \"" + state + "\"\n", "test");
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        Files.createDirectories(bundle.resolve("rootfs"));
+        Files.writeString(bundle.resolve("config.json"), "{\"process\":{\"args\":[\"/app\"]},\"root\":{\"path\":\"rootfs\"}}");
+        // where the namespace's records go is not a directory: every save fails
+        Files.createDirectories(state.resolve("tasks"));
+        Files.writeString(state.resolve("tasks/default"), "");
+        TaskFactory factory = new TaskFactory(config, "default", new MetadataResolver(OUT_OF_MEMORY),
+                new TaskStore(state), (h, p, v, io) -> null, null);
+
+        var e = assertThrows(io.urunc.ttrpc.TtrpcException.class, () -> factory.create(
+                CreateTaskRequest.newBuilder().setId("c1").setBundle(bundle.toString()).build(), (topic, event) -> {}));
+
+        assertTrue(e.getMessage().startsWith("task c1: cannot write its record: "), e.getMessage());
+    }
 }
