@@ -34,6 +34,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         volatile ScheduledFuture<?> deadlineTimer;
     }
 
+    /**
+     * Requests one connection may have in flight; beyond it a request is answered RESOURCE_EXHAUSTED at once. containerd
+     * keeps a handful per task (a Wait, a State, a Kill); a peer that floods the daemon gets no thread per request.
+     */
+    static final int MAX_IN_FLIGHT = 256;
+
     private final ServiceRegistry registry;
     private final ExecutorService executor;
     private final Map<Integer, Call> inFlight = new ConcurrentHashMap<>();
@@ -82,6 +88,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         lastStreamId = frame.streamId();
+        if (inFlight.size() >= MAX_IN_FLIGHT) {
+            replyError(frame.streamId(), Code.RESOURCE_EXHAUSTED, "too many requests in flight on this connection (limit "
+                    + MAX_IN_FLIGHT + ")");
+            return;
+        }
         Request request;
         try {
             request = Request.parseFrom(frame.payload());

@@ -167,6 +167,36 @@ class ServerConnectionHandlerTest {
     }
 
     @Test
+    void requestsBeyondTheInFlightLimitAreRefusedAndTheConnectionServesOn() throws Exception {
+        java.util.List<Runnable> parked = new java.util.ArrayList<>();
+        channel.finishAndReleaseAll();
+        ServiceRegistry registry = new ServiceRegistry.Builder()
+                .add(TASK, "Pause", StateRequest.parser(), (StateRequest req, CallContext ctx) -> Empty.getDefaultInstance())
+                .build();
+        // an executor whose handlers have not finished yet: every accepted request stays in flight
+        var executor = new java.util.concurrent.AbstractExecutorService() {
+            public void execute(Runnable r) { parked.add(r); }
+            public void shutdown() {}
+            public java.util.List<Runnable> shutdownNow() { return parked; }
+            public boolean isShutdown() { return false; }
+            public boolean isTerminated() { return false; }
+            public boolean awaitTermination(long t, java.util.concurrent.TimeUnit u) { return true; }
+        };
+        channel = new EmbeddedChannel(new FrameDecoder(), FrameEncoder.INSTANCE, new ServerConnectionHandler(registry, executor));
+        int stream = 1;
+        for (int i = 0; i < ServerConnectionHandler.MAX_IN_FLIGHT; i++, stream += 2) sendRequest(stream, request("Pause", ByteString.EMPTY));
+        assertNoResponse();
+        sendRequest(stream, request("Pause", ByteString.EMPTY));
+        assertStatus(Code.RESOURCE_EXHAUSTED, "too many requests in flight on this connection (limit "
+                + ServerConnectionHandler.MAX_IN_FLIGHT + ")", response(stream));
+        parked.removeFirst().run();
+        assertFalse(response(1).hasStatus(), "the first request is answered once its handler ran");
+        sendRequest(stream + 2, request("Pause", ByteString.EMPTY));
+        parked.removeLast().run();
+        assertFalse(response(stream + 2).hasStatus(), "a freed slot is used again");
+    }
+
+    @Test
     void garbageEnvelopeAndGarbageMethodPayloadAreInvalidArgument() throws Exception {
         send(Frame.request(1, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}));
         Response envelope = response(1);
