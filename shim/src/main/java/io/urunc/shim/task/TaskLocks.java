@@ -29,7 +29,7 @@ public final class TaskLocks {
     private final Map<Path, FileChannel> channels = new HashMap<>();
 
     public TaskLocks(Path stateDir) {
-        this.root = stateDir.resolve("tasks");
+        this.root = stateDir.resolve("locks");
     }
 
     /** A held task lock. */
@@ -40,7 +40,7 @@ public final class TaskLocks {
 
     /** Waits up to {@code timeout} for the task's lock; fails naming the task if someone holds it longer. */
     public Held acquire(String namespace, String id, Duration timeout) throws IOException {
-        FileChannel channel = channel(root.resolve(namespace).resolve(".locks"));
+        FileChannel channel = channel(root.resolve(namespace));
         long slot = slot(id);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {

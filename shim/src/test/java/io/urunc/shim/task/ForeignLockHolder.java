@@ -22,7 +22,7 @@ public final class ForeignLockHolder implements AutoCloseable {
 
     public ForeignLockHolder(Path stateDir, String namespace, String id) throws IOException {
         process = new ProcessBuilder("python3", "-c", HOLD,
-                stateDir.resolve("tasks").resolve(namespace).resolve(".locks").toString(), id)
+                stateDir.resolve("locks").resolve(namespace).toString(), id)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         byte[] line = process.getInputStream().readNBytes(7);
         if (!new String(line, StandardCharsets.UTF_8).equals("locked\n")) throw new IOException("lock holder failed");

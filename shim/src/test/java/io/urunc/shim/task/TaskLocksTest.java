@@ -42,7 +42,7 @@ class TaskLocksTest {
                     f = os.open(sys.argv[1], os.O_WRONLY)
                     off = int.from_bytes(hashlib.sha256(sys.argv[2].encode()).digest()[:8], 'big') & 0x3fffffffffffffff
                     fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, off)
-                    """, state.resolve("tasks/default/.locks").toString(), id).start();
+                    """, state.resolve("locks/default").toString(), id).start();
             if (p.waitFor() != 0) throw new IOException("busy");
         }
     }
