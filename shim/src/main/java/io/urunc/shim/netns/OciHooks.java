@@ -3,11 +3,13 @@ package io.urunc.shim.netns;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.urunc.shim.bundle.Bundle;
+import io.urunc.shim.io.DrainedOutput;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 public final class OciHooks {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_TIMEOUT_SECONDS = 60;
+    private static final int MAX_OUTPUT_SHOWN = 4096;
 
     private OciHooks() {}
 
@@ -56,6 +59,7 @@ public final class OciHooks {
             if (eq > 0) env.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
         Process p = pb.start();
+        DrainedOutput output = DrainedOutput.start(p.getInputStream(), MAX_OUTPUT_SHOWN);
         try (OutputStream in = p.getOutputStream()) {
             in.write(stateJson.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
@@ -73,7 +77,7 @@ public final class OciHooks {
             throw new IOException("interrupted while running hook " + hook.path());
         }
         if (p.exitValue() != 0) {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            String out = output.text(Duration.ofSeconds(1));
             throw new IOException("hook " + hook.path() + " (" + hook.args().getFirst() + ") failed with exit status "
                     + p.exitValue() + (out.isEmpty() ? "" : ": " + out));
         }
