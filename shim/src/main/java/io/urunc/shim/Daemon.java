@@ -3,6 +3,7 @@ package io.urunc.shim;
 import io.urunc.image.MetadataResolver;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.events.EventPublisher;
+import io.urunc.shim.io.OwnerOnly;
 import io.urunc.shim.runc.RuncTasks;
 import io.urunc.shim.task.TaskFactory;
 import io.urunc.shim.task.TaskLocks;
@@ -47,6 +48,7 @@ final class Daemon {
         }
         String ttrpcAddress = System.getenv().getOrDefault("TTRPC_ADDRESS", args.address() + ".ttrpc");
         EventPublisher events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
+        OwnerOnly.directory(config.stateDir());
         TaskStore store = new TaskStore(config.stateDir());
         MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
         TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(),
@@ -57,6 +59,7 @@ final class Daemon {
         Files.createDirectories(address.socket().getParent());
         removeStaleSocket(address.socket());
         server.bind(address.socket());
+        OwnerOnly.file(address.socket());
         Files.createDirectories(address.pidFile().getParent());
         Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
         LOG.info("serving namespace {} on {} (pid {})", args.namespace(), address.socket(), ProcessHandle.current().pid());

@@ -9,6 +9,7 @@ import io.urunc.proto.types.Mount;
 import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.bundle.BundleException;
 import io.urunc.shim.config.ShimConfig;
+import io.urunc.shim.io.OwnerOnly;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.netns.TaskNetwork;
 import io.urunc.shim.vm.Cgroup;
@@ -90,7 +91,7 @@ public final class TaskFactory implements TaskCreator {
         save(record[0]);
         cleanup.push("task record", () -> store.remove(namespace, id));
         try {
-            Files.createDirectories(runDir);
+            OwnerOnly.directory(runDir);
         } catch (IOException e) {
             throw TtrpcException.internal("cannot create " + runDir + ": " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.urunc.shim.vm;
 
+import io.urunc.shim.io.OwnerOnly;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.sys.Libc;
 import io.urunc.shim.task.TaskSetup;
@@ -31,6 +32,8 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
             if (!vmm.alive()) throw failed(hypervisor, vmm, io);
             if (Files.exists(socket)) {
                 try {
+                    // QEMU made it with the daemon's umask; whoever can connect drives a root VMM
+                    OwnerOnly.file(socket);
                     Optional<VmControl> c = hypervisor.control(plan);
                     if (c.isPresent()) {
                         try {
