@@ -76,6 +76,7 @@ final class Daemon {
     }
 
     private void watchIdle(TaskService service, TtrpcServer server) {
+        IdleExit idleExit = new IdleExit(address, config.idleExit());
         long idleSince = System.nanoTime();
         while (true) {
             try {
@@ -88,18 +89,14 @@ final class Daemon {
                 continue;
             }
             if (System.nanoTime() - idleSince < config.idleExit().toNanos()) continue;
-            // New starts first find no pid file, then we look whether one asked for us meanwhile.
             try {
-                Files.deleteIfExists(address.pidFile());
-                long wanted = Files.exists(address.wantedFile())
-                        ? Files.getLastModifiedTime(address.wantedFile()).toMillis() : 0;
-                if (System.currentTimeMillis() - wanted < config.idleExit().toMillis() + 1000) {
-                    Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
+                if (!idleExit.leaveUnlessWanted(server::close)) {
                     idleSince = System.nanoTime();
                     continue;
                 }
             } catch (IOException e) {
                 LOG.warn("idle check: {}", e.getMessage());
+                continue;
             }
             stop.countDown();
             return;
