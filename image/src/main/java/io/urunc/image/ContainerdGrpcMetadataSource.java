@@ -1,7 +1,5 @@
 package io.urunc.image;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.urunc.image.containerd.api.Container;
@@ -14,16 +12,14 @@ import io.urunc.image.containerd.api.GetImageRequest;
 import io.urunc.image.containerd.api.GetImageResponse;
 import io.urunc.image.containerd.api.ImagesProto;
 import io.urunc.image.containerd.api.ReadContentRequest;
-import io.urunc.image.containerd.api.ReadContentResponse;
 import io.urunc.image.grpc.GrpcCode;
 import io.urunc.image.grpc.GrpcException;
 import io.urunc.image.grpc.UnaryGrpcClient;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -78,16 +74,13 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
             if (e.code() == GrpcCode.NOT_FOUND) return Map.of();
             throw failure("Images.Get " + image, e);
         }
-        JsonNode manifest = readJson(namespace, target.getDigest());
-        if (INDEX_TYPES.contains(target.getMediaType()) || manifest.has("manifests")) {
-            String digest = pickPlatformManifest(manifest)
+        ManifestScan manifest = readManifest(namespace, target.getDigest());
+        if (INDEX_TYPES.contains(target.getMediaType()) || manifest.index()) {
+            String digest = manifest.manifestFor()
                     .orElseThrow(() -> new IOException("image " + image + ": its index has no manifest for linux/" + hostArch()));
-            manifest = readJson(namespace, digest);
+            manifest = readManifest(namespace, digest);
         }
-        Map<String, String> out = new LinkedHashMap<>();
-        JsonNode annotations = manifest.path("annotations");
-        annotations.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
-        return out;
+        return manifest.annotations();
     }
 
     private Optional<Container> container(String namespace, String containerId) throws IOException {
@@ -102,32 +95,23 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
         return Optional.of(parse("Containers.Get " + containerId, () -> GetContainerResponse.parseFrom(response)).getContainer());
     }
 
-    private JsonNode readJson(String namespace, String digest) throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    /** Streamed and scanned, never held as a tree: only the {@code com.urunc.} annotations are kept. */
+    private ManifestScan readManifest(String namespace, String digest) throws IOException {
+        List<byte[]> messages;
         try {
-            for (byte[] message : client.serverStreaming(CONTENT_READ, namespaceHeader(namespace),
-                    ReadContentRequest.newBuilder().setDigest(digest).build().toByteArray(), deadline, MAX_READ_RESPONSE_BYTES)) {
-                parse("Content.Read " + digest, () -> ReadContentResponse.parseFrom(message)).getData().writeTo(buf);
-                if (buf.size() > MAX_BLOB_BYTES) throw new IOException("content " + digest + " is larger than " + MAX_BLOB_BYTES + " bytes");
-            }
+            messages = client.serverStreaming(CONTENT_READ, namespaceHeader(namespace),
+                    ReadContentRequest.newBuilder().setDigest(digest).build().toByteArray(), deadline, MAX_READ_RESPONSE_BYTES);
         } catch (GrpcException e) {
+            if (e.code() == GrpcCode.RESOURCE_EXHAUSTED) {
+                throw new IOException("content " + digest + " is larger than " + MAX_BLOB_BYTES + " bytes", e);
+            }
             throw failure("Content.Read " + digest, e);
         }
-        return new ObjectMapper().readTree(buf.toByteArray());
-    }
-
-    static Optional<String> pickPlatformManifest(JsonNode index) {
-        String arch = hostArch();
-        for (JsonNode m : index.path("manifests")) {
-            JsonNode p = m.path("platform");
-            if ("linux".equals(p.path("os").asText()) && arch.equals(p.path("architecture").asText())) {
-                return Optional.of(m.path("digest").asText());
-            }
+        try (ContentStream content = new ContentStream(messages, digest, MAX_BLOB_BYTES)) {
+            return ManifestScan.read(content, hostArch());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException("content " + digest + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
-        JsonNode all = index.path("manifests");
-        // an index without platforms (what single-image tools write) has one manifest: take it
-        if (all.size() == 1 && all.get(0).path("platform").isMissingNode()) return Optional.of(all.get(0).path("digest").asText());
-        return Optional.empty();
     }
 
     static String hostArch() {

@@ -1,10 +1,12 @@
 package io.urunc.image;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.urunc.storage.RootfsPathException;
 import io.urunc.storage.RootfsPaths;
+import io.urunc.sys.BoundedRead;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,8 +16,9 @@ import java.util.Map;
 
 /** Reads {@code /urunc.json} at the container rootfs root: one flat JSON object keyed by annotation names. */
 final class UruncJson {
-    static final long MAX_BYTES = 1 << 20;
+    static final int MAX_BYTES = 1 << 20;
     private static final String WHAT = "/" + Annotations.URUNC_JSON;
+    private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
 
     private UruncJson() {}
 
@@ -34,33 +37,35 @@ final class UruncJson {
             if (size > MAX_BYTES) {
                 throw new InvalidMetadataException(WHAT + " is " + size + " bytes, more than the " + MAX_BYTES + " allowed");
             }
-            return entries(Files.readAllBytes(file));
+            return entries(BoundedRead.readAll(file, MAX_BYTES));
         } catch (IOException e) {
             throw new InvalidMetadataException("cannot read " + WHAT + " in the container rootfs: " + e.getMessage(), e);
         }
     }
 
+    /** Scanned as tokens, never held as a tree: a megabyte of tiny keys would cost the daemon forty. */
     static Map<String, String> entries(byte[] json) throws InvalidMetadataException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(json);
-        } catch (JsonProcessingException e) {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new InvalidMetadataException(WHAT + " must hold a JSON object of \"" + Annotations.PREFIX + "*\" strings");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                JsonToken value = p.nextToken();
+                if (!key.startsWith(Annotations.PREFIX) || value == JsonToken.VALUE_NULL) {
+                    p.skipChildren();
+                } else if (value.isScalarValue()) {
+                    out.put(key, p.getText());
+                } else {
+                    throw new InvalidMetadataException(key + " (from " + WHAT + "): must be a string, got "
+                            + (value == JsonToken.START_OBJECT ? "OBJECT" : "ARRAY"));
+                }
+            }
+        } catch (JacksonException e) {
             throw new InvalidMetadataException(WHAT + " is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new InvalidMetadataException("cannot parse " + WHAT + ": " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new InvalidMetadataException(WHAT + " must hold a JSON object of \"" + Annotations.PREFIX + "*\" strings");
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        for (var e : root.properties()) {
-            if (!e.getKey().startsWith(Annotations.PREFIX)) continue;
-            JsonNode v = e.getValue();
-            if (v.isNull()) continue;
-            if (!v.isValueNode()) {
-                throw new InvalidMetadataException(e.getKey() + " (from " + WHAT + "): must be a string, got " + v.getNodeType());
-            }
-            out.put(e.getKey(), v.asText());
         }
         return out;
     }

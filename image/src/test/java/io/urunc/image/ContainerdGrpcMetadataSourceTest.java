@@ -27,6 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ContainerdGrpcMetadataSourceTest {
     static final String NS = "uruncimgtest";
     static final String IMAGE = "example.com/urunc/hello:latest";
+    static final String BIG_IMAGE = "example.com/urunc/big-manifest:latest";
+    static final int FOREIGN = 60_000;
     static Path dir;
     static Process containerd;
 
@@ -39,9 +41,12 @@ class ContainerdGrpcMetadataSourceTest {
                 dir.resolve("state").toString(), "--address", sock().toString(), "--config", dir.resolve("config.toml").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile()).start();
         for (int i = 0; i < 100 && !Files.exists(sock()); i++) Thread.sleep(50);
-        Path tar = buildOciImage(dir.resolve("oci"));
+        Path tar = buildOciImage(dir.resolve("oci"), "");
         ctr("images", "import", "--index-name", IMAGE, tar.toString());
         ctr("containers", "create", IMAGE, "c1");
+        Path big = buildOciImage(Files.createDirectories(dir.resolve("big")).resolve("oci"), foreignAnnotations(FOREIGN));
+        ctr("images", "import", "--index-name", BIG_IMAGE, big.toString());
+        ctr("containers", "create", BIG_IMAGE, "c2");
     }
 
     @AfterAll
@@ -49,6 +54,7 @@ class ContainerdGrpcMetadataSourceTest {
         if (containerd != null) {
             try {
                 ctr("containers", "delete", "c1");
+                ctr("containers", "delete", "c2");
             } catch (Exception ignored) {
                 // best effort: the whole root goes away below
             }
@@ -89,6 +95,28 @@ class ContainerdGrpcMetadataSourceTest {
         }
     }
 
+    static String foreignAnnotations(int n) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) b.append(",\"org.example.padding.").append(i).append("\":\"xxxxxxxxxxxxxxxx\"");
+        return b.toString();
+    }
+
+    @Test
+    void aManifestOfMegabytesOfForeignAnnotationsCostsItsBytesNotATreeOfThem() throws Exception {
+        long manifestBytes = foreignAnnotations(FOREIGN).length();
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (var src = new ContainerdGrpcMetadataSource(sock())) {
+            src.imageManifestAnnotations(NS, "c1"); // warm up the client
+            long before = threads.getCurrentThreadAllocatedBytes();
+            Map<String, String> ann = src.imageManifestAnnotations(NS, "c2");
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertEquals(java.util.Set.of(Annotations.UNIKERNEL_TYPE, Annotations.BINARY), ann.keySet(),
+                    "only the com.urunc. keys are kept");
+            assertTrue(allocated < 3 * manifestBytes, "reading a " + manifestBytes + "-byte manifest allocated "
+                    + allocated + " bytes on the caller's thread");
+        }
+    }
+
     @Test
     void resolverCombinesContainerdAndSpec() throws Exception {
         Path rootfs = Files.createDirectories(dir.resolve("rootfs/unikernel"));
@@ -114,7 +142,7 @@ class ContainerdGrpcMetadataSourceTest {
     }
 
     /** An OCI layout tar: one tiny layer, config with labels, manifest with annotations, index with a platform. */
-    static Path buildOciImage(Path oci) throws Exception {
+    static Path buildOciImage(Path oci, String extraAnnotations) throws Exception {
         Path blobs = Files.createDirectories(oci.resolve("blobs/sha256"));
         Path layerDir = Files.createDirectories(oci.getParent().resolve("layer/unikernel"));
         Files.writeString(layerDir.resolve("hello.hvt"), "not really a kernel");
@@ -131,9 +159,9 @@ class ContainerdGrpcMetadataSourceTest {
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
                  "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},
                  "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}],
-                 "annotations":{"com.urunc.unikernel.unikernelType":"%s","com.urunc.unikernel.binary":"/unikernel/hello.hvt"}}"""
+                 "annotations":{"com.urunc.unikernel.unikernelType":"%s","com.urunc.unikernel.binary":"/unikernel/hello.hvt"%s}}"""
                 .formatted(configDigest, config.getBytes(StandardCharsets.UTF_8).length, layerDigest, layer.length,
-                        MetadataResolverTest.b64("rumprun"));
+                        MetadataResolverTest.b64("rumprun"), extraAnnotations);
         byte[] mb = manifest.getBytes(StandardCharsets.UTF_8);
         String manifestDigest = put(blobs, mb);
         Files.writeString(oci.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");

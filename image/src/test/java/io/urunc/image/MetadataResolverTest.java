@@ -177,8 +177,23 @@ class MetadataResolverTest {
     }
 
     @Test
+    void aMegabyteUruncJsonOfForeignKeysCostsItsBytesNotATreeOfThem() throws Exception {
+        StringBuilder json = new StringBuilder("{\"com.urunc.unikernel.binary\":\"/k\"");
+        for (int i = 0; json.length() < UruncJson.MAX_BYTES - 64; i++) json.append(",\"x.").append(i).append("\":\"y\"");
+        byte[] bytes = json.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        UruncJson.entries(bytes);
+        long before = threads.getCurrentThreadAllocatedBytes();
+        Map<String, String> entries = UruncJson.entries(bytes);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(Map.of("com.urunc.unikernel.binary", "/k"), entries);
+        // a key read as a token costs one short-lived String; as a tree node it costs four, kept until the end
+        assertTrue(allocated < 6L * bytes.length, "a " + bytes.length + "-byte urunc.json allocated " + allocated);
+    }
+
+    @Test
     void oversizedUruncJsonIsRefused() throws Exception {
-        Files.write(rootfs.resolve("urunc.json"), new byte[(int) UruncJson.MAX_BYTES + 1]);
+        Files.write(rootfs.resolve("urunc.json"), new byte[UruncJson.MAX_BYTES + 1]);
         var e = assertThrows(InvalidMetadataException.class, () -> resolve(Map.of(), null));
         assertTrue(e.getMessage().contains("more than the"), e.getMessage());
     }

@@ -1,7 +1,9 @@
 package io.urunc.network;
 
+import io.urunc.sys.BoundedRead;
+
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -28,6 +30,8 @@ final class GuestDns {
     static final List<Path> HOST_RESOLV_CONFS = List.of(Path.of("/run/systemd/resolve/resolv.conf"),
             Path.of("/etc/resolv.conf"));
     private static final int MAX_SERVERS = 3;
+    /** The container's resolv.conf comes from the image: a larger one is ignored, as if absent. */
+    static final int MAX_RESOLV_CONF_BYTES = 64 << 10;
     private static final Pattern IPV4 = Pattern.compile("\\b(\\d{1,3}(?:\\.\\d{1,3}){3})\\b");
 
     private GuestDns() {}
@@ -49,7 +53,7 @@ final class GuestDns {
 
     private static List<String> read(Path file) {
         try {
-            return Files.readAllLines(file);
+            return new String(BoundedRead.readAll(file, MAX_RESOLV_CONF_BYTES), StandardCharsets.UTF_8).lines().toList();
         } catch (IOException e) {
             return List.of();
         }

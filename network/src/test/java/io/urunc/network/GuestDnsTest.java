@@ -65,4 +65,14 @@ class GuestDnsTest {
         Path c = file("c", "nameserver 10.0.0.1\nnameserver 10.0.0.2\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nnameserver 10.0.0.4\n");
         assertEquals(List.of("10.0.0.1", "10.0.0.2", "10.0.0.3"), GuestDns.choose(c, List.of(), null));
     }
+
+    @Test
+    void anImageResolvConfOfGigabytesIsIgnoredNotRead() throws IOException {
+        // a sparse 3 GiB file costs the image nothing; read whole it would take the daemon's heap
+        Path c = file("c", "nameserver 10.96.0.10\n");
+        try (var f = new java.io.RandomAccessFile(c.toFile(), "rw")) {
+            f.setLength(3L << 30);
+        }
+        assertEquals(List.of("1.1.1.1"), GuestDns.choose(c, List.of(file("h", "nameserver 1.1.1.1\n")), null));
+    }
 }

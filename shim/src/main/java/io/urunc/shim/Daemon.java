@@ -3,8 +3,10 @@ package io.urunc.shim;
 import io.urunc.image.MetadataResolver;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.events.EventPublisher;
+import io.urunc.shim.io.OwnerOnly;
 import io.urunc.shim.runc.RuncTasks;
 import io.urunc.shim.task.TaskFactory;
+import io.urunc.shim.task.TaskLocks;
 import io.urunc.shim.task.TaskService;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.vm.QmpConnector;
@@ -46,15 +48,18 @@ final class Daemon {
         }
         String ttrpcAddress = System.getenv().getOrDefault("TTRPC_ADDRESS", args.address() + ".ttrpc");
         EventPublisher events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
+        OwnerOnly.directory(config.stateDir());
         TaskStore store = new TaskStore(config.stateDir());
         MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
         TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(),
                 new RuncTasks(config, args.namespace()));
-        TaskService service = new TaskService(factory, events, () -> LOG.debug("shutdown requested"));
+        TaskService service = new TaskService(factory, events, new TaskLocks(config.stateDir()), args.namespace(),
+                () -> LOG.debug("shutdown requested"));
         TtrpcServer server = service.register(TtrpcServer.builder()).build();
         Files.createDirectories(address.socket().getParent());
         removeStaleSocket(address.socket());
         server.bind(address.socket());
+        OwnerOnly.file(address.socket());
         Files.createDirectories(address.pidFile().getParent());
         Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
         LOG.info("serving namespace {} on {} (pid {})", args.namespace(), address.socket(), ProcessHandle.current().pid());
@@ -71,6 +76,7 @@ final class Daemon {
     }
 
     private void watchIdle(TaskService service, TtrpcServer server) {
+        IdleExit idleExit = new IdleExit(address, config.idleExit());
         long idleSince = System.nanoTime();
         while (true) {
             try {
@@ -83,18 +89,14 @@ final class Daemon {
                 continue;
             }
             if (System.nanoTime() - idleSince < config.idleExit().toNanos()) continue;
-            // New starts first find no pid file, then we look whether one asked for us meanwhile.
             try {
-                Files.deleteIfExists(address.pidFile());
-                long wanted = Files.exists(address.wantedFile())
-                        ? Files.getLastModifiedTime(address.wantedFile()).toMillis() : 0;
-                if (System.currentTimeMillis() - wanted < config.idleExit().toMillis() + 1000) {
-                    Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
+                if (!idleExit.leaveUnlessWanted(server::close)) {
                     idleSince = System.nanoTime();
                     continue;
                 }
             } catch (IOException e) {
                 LOG.warn("idle check: {}", e.getMessage());
+                continue;
             }
             stop.countDown();
             return;

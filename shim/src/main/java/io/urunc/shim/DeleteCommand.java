@@ -5,20 +5,21 @@ import io.urunc.proto.task.DeleteResponse;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.runc.RuncLeftovers;
+import io.urunc.shim.task.TaskLocks;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.task.Timestamps;
-import io.urunc.shim.vm.VmmPids;
+import io.urunc.shim.vm.ProcessIdentity;
+import io.urunc.shim.vm.VmmLookup;
 import io.urunc.storage.FileTrees;
 import io.urunc.storage.RootfsMount;
 import io.urunc.sys.Libc;
 import io.urunc.sys.SysException;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -27,20 +28,31 @@ import java.util.Optional;
  * is idempotent; it never touches the daemon, which may serve other tasks. Prints only a DeleteResponse.
  */
 final class DeleteCommand {
-    private static final List<String> VMM_NAMES = List.of("qemu-system", "firecracker", "solo5-hvt", "solo5-spt",
-            "cloud-hypervisor");
-
     private DeleteCommand() {}
 
-    static DeleteResponse run(ShimArgs args, ShimConfig config) {
+    /** How long a delete waits for a Create of the same task in the daemon (it rolls back if containerd gave up). */
+    private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(60);
+
+    static DeleteResponse run(ShimArgs args, ShimConfig config) throws IOException {
+        try (TaskLocks.Held ignored = new TaskLocks(config.stateDir()).acquire(args.namespace(), args.id(), LOCK_TIMEOUT)) {
+            return release(args, config);
+        }
+    }
+
+    private static DeleteResponse release(ShimArgs args, ShimConfig config) throws IOException {
         TaskStore store = new TaskStore(config.stateDir());
         Optional<TaskRecord> record = store.load(args.namespace(), args.id());
+        // containerd runs delete in the bundle and names it with -bundle
+        Path bundle = Path.of(args.bundle().isEmpty() ? "" : args.bundle()).toAbsolutePath();
+        if (record.isPresent()) {
+            RecordPaths.check(record.get(), store.file(args.namespace(), args.id()), config.stateDir(), bundle);
+        }
         long pid = record.map(TaskRecord::vmmPid).orElse(0L);
         // An ordinary container delegated to runc: `runc delete --force` (kills its processes), unmount.
         long runcPid = RuncLeftovers.delete(config.stateDir(), args.namespace(), args.id(), System.err);
         if (pid == 0) pid = runcPid;
         record.ifPresent(r -> {
-            killVmm(r.vmmPid());
+            killVmm(r.vmm());
             if (!r.rootfsMount().isEmpty()) {
                 try {
                     RootfsMount.unmountIfMounted(Path.of(r.rootfsMount()));
@@ -49,8 +61,8 @@ final class DeleteCommand {
                 }
             }
             if (!r.netns().isEmpty()) UnikernelNetwork.detachByContainerId(Path.of(r.netns()), r.id());
-            // a namespace the shim made for the task (docker's new netns); records from older versions lack it
-            if (r.ownNetns() != null && !r.ownNetns().isEmpty()) OwnNetworkNamespace.remove(Path.of(r.ownNetns()));
+            // a namespace the shim made for the task (docker's new netns)
+            if (!r.ownNetns().isEmpty()) OwnNetworkNamespace.remove(Path.of(r.ownNetns()));
             try {
                 FileTrees.delete(Path.of(r.runDir()));
             } catch (IOException e) {
@@ -62,24 +74,23 @@ final class DeleteCommand {
                 .setExitedAt(Timestamps.of(Instant.now())).build();
     }
 
-    /** Kills the recorded VMM, if that pid still is a VMM (pids get reused). */
-    private static void killVmm(long pid) {
-        if (pid <= 0) return;
-        String cmdline;
+    /**
+     * Kills the recorded VMM if that very process still runs: same pid, start time and boot. After a daemon crash
+     * the pid may have been given to another tenant's process, which must live.
+     */
+    private static void killVmm(ProcessIdentity recorded) {
+        if (recorded.pid() <= 0 || recorded.startTime() <= 0) return;
+        // the kernel clears a child's parent-death signal when it changes credentials (QEMU -runas): a VMM behind
+        // an unshare wrapper does not die with the wrapper, so it is killed itself
+        ProcessIdentity vmm = VmmLookup.vmmUnder(recorded);
         try {
-            cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
-        } catch (IOException e) {
+            if (!vmm.equals(recorded)) vmm.signal(Libc.SIGKILL);
+            if (!recorded.signal(Libc.SIGKILL)) return;
+        } catch (SysException e) {
+            System.err.println("kill VMM " + recorded.pid() + ": " + e.getMessage());
             return;
         }
-        if (VMM_NAMES.stream().noneMatch(cmdline::contains)) return;
-        try {
-            long vmm = VmmPids.vmm(pid);
-            if (vmm != pid) Libc.kill((int) vmm, Libc.SIGKILL);
-            Libc.kill((int) pid, Libc.SIGKILL);
-        } catch (SysException ignored) {
-            return;
-        }
-        for (int i = 0; i < 50 && Files.exists(Path.of("/proc/" + pid)); i++) {
+        for (int i = 0; i < 50 && (vmm.alive() || recorded.alive()); i++) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {

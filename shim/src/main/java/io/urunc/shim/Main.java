@@ -40,9 +40,13 @@ public final class Main {
             }
             case "delete" -> {
                 requireNamespaceAndId(args);
-                byte[] response = DeleteCommand.run(args, config).toByteArray();
-                out.write(response, 0, response.length);
-                out.flush();
+                try {
+                    byte[] response = DeleteCommand.run(args, config).toByteArray();
+                    out.write(response, 0, response.length);
+                    out.flush();
+                } catch (IOException e) {
+                    fail("delete", e.getMessage());
+                }
             }
             case "daemon" -> {
                 String level = args.debug() ? "debug" : config.logLevel();

@@ -42,6 +42,7 @@ final class StartCommand {
         }
         String group = DaemonAddress.group(config.grouping(), args.id(), annotations);
         DaemonAddress daemon = DaemonAddress.of(args.address(), args.namespace(), group, config.stateDir());
+        io.urunc.shim.io.OwnerOnly.directory(config.stateDir());
         Files.createDirectories(daemon.pidFile().getParent());
         touch(daemon.wantedFile());
         try (FileChannel lockChannel = FileChannel.open(daemon.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

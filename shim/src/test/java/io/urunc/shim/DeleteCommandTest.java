@@ -3,13 +3,16 @@ package io.urunc.shim;
 import io.urunc.shim.config.ConfigLoader;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.netns.OwnNetworkNamespace;
+import io.urunc.shim.task.ForeignLockHolder;
 import io.urunc.shim.task.TaskRecord;
 import io.urunc.shim.task.TaskStore;
+import io.urunc.shim.vm.ProcessIdentity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -29,8 +32,8 @@ class DeleteCommandTest {
         Path netns = OwnNetworkNamespace.create(state.resolve("netns/abc"));
         try {
             assertTrue(mounted(netns));
-            new TaskStore(state).save(new TaskRecord("c1", "default", dir.toString(), 0, "", runDir.toString(), "",
-                    "", "", netns.toString()));
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "", runDir.toString(), "")
+                    .withOwnNetns(netns.toString()));
 
             var response = DeleteCommand.run(ShimArgs.parse(new String[] {"-namespace", "default", "-id", "c1", "delete"}),
                     config);
@@ -42,6 +45,125 @@ class DeleteCommandTest {
             assertTrue(new TaskStore(state).load("default", "c1").isEmpty(), "the record is gone");
         } finally {
             OwnNetworkNamespace.remove(netns);
+        }
+    }
+
+    /** A process another tenant runs, named like a VMM (the old check only looked at the command line). */
+    private static Process decoy() throws Exception {
+        return new ProcessBuilder("/bin/bash", "-c", "exec -a qemu-system-x86_64 sleep 60").start();
+    }
+
+    private static ShimConfig configIn(Path state) throws Exception {
+        return ConfigLoader.parse("[shim]\nstate_dir = \"" + state + "\"\n", "test");
+    }
+
+    private static void deleteC1(Path state) throws Exception {
+        DeleteCommand.run(ShimArgs.parse(new String[] {"-namespace", "default", "-id", "c1", "delete"}), configIn(state));
+    }
+
+    @Test
+    void aRecordedPidNowHeldByAnotherProcessIsNotKilled(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Process other = decoy();
+        try {
+            Thread.sleep(100); // let bash exec, so the command line reads "qemu-system-x86_64 60"
+            ProcessIdentity now = ProcessIdentity.of(other.pid()).orElseThrow();
+            // the VMM the record names had this pid once, and started earlier: the pid was reused since
+            ProcessIdentity recorded = new ProcessIdentity(now.pid(), now.startTime() - 1, now.bootId());
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "",
+                    state.resolve("t/c1").toString(), "").withVmm(recorded));
+
+            deleteC1(state);
+
+            assertFalse(other.waitFor(1, java.util.concurrent.TimeUnit.SECONDS), "the other tenant's process still runs");
+            assertTrue(new TaskStore(state).load("default", "c1").isEmpty(), "the record is gone");
+        } finally {
+            other.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void theRecordedVmmItselfIsKilled(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Process vmm = decoy();
+        try {
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "",
+                    state.resolve("t/c1").toString(), "").withVmm(ProcessIdentity.of(vmm.pid()).orElseThrow()));
+
+            deleteC1(state);
+
+            assertTrue(vmm.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "the VMM was killed");
+        } finally {
+            vmm.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void deleteWaitsForACreateOfTheSameTaskStillRunningInTheDaemon(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path runDir = Files.createDirectories(state.resolve("t/c1"));
+        new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "", runDir.toString(), ""));
+        Thread delete;
+        try (ForeignLockHolder create = new ForeignLockHolder(state, "default", "c1")) {
+            delete = Thread.ofPlatform().start(() -> {
+                try {
+                    deleteC1(state);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(700);
+            assertTrue(Files.exists(runDir), "nothing is removed under the running Create");
+            assertTrue(delete.isAlive());
+        }
+        delete.join(5000);
+        assertFalse(delete.isAlive(), "once the Create is over, delete goes on");
+        assertFalse(Files.exists(runDir));
+    }
+
+    @Test
+    void aRecordWithAFieldThisVersionDoesNotKnowIsRefusedNamingIt(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path runDir = Files.createDirectories(state.resolve("t/c1"));
+        Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");
+        Files.writeString(record, """
+                {"id":"c1","namespace":"default","bundle":"/b","vmmPid":0,"vmmStartTime":0,"bootId":"","rootfsMount":"",
+                 "runDir":"%s","cgroupsPath":"","netns":"","tap":"","ownNetns":"","blockDevice":"/dev/sda"}""".formatted(runDir));
+
+        var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
+
+        assertEquals("task record " + record + ": unknown field \"blockDevice\" (written by another version of the shim?)",
+                e.getMessage());
+        assertTrue(Files.exists(runDir), "nothing is released on a record that is not understood");
+        assertTrue(Files.exists(record), "the record stays for a human to look at");
+    }
+
+    @Test
+    void aRecordMissingAFieldIsReportedNotANullPointer(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");
+        Files.writeString(record, """
+                {"id":"c1","namespace":"default","bundle":"/b","vmmPid":0,"vmmStartTime":0,"bootId":"","rootfsMount":"",
+                 "cgroupsPath":"","netns":"","tap":"","ownNetns":""}""");
+
+        var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
+
+        assertTrue(e.getMessage().startsWith("task record " + record + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains("runDir"), e.getMessage());
+    }
+
+    @Test
+    void aRunDirOutsideTheStateDirIsNeverRemoved(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path precious = Files.createDirectories(dir.resolve("precious"));
+        Files.writeString(precious.resolve("data"), "keep me");
+        for (String runDir : List.of(precious.toString(), state.resolve("t/../../precious").toString(), state.toString())) {
+            new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), "", runDir, ""));
+
+            var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
+
+            assertTrue(e.getMessage().contains("runDir " + runDir + " is not below " + state.resolve("t")), e.getMessage());
+            assertTrue(Files.exists(precious.resolve("data")), runDir);
         }
     }
 }

@@ -34,6 +34,12 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         volatile ScheduledFuture<?> deadlineTimer;
     }
 
+    /**
+     * Requests one connection may have in flight; beyond it a request is answered RESOURCE_EXHAUSTED at once. containerd
+     * keeps a handful per task (a Wait, a State, a Kill); a peer that floods the daemon gets no thread per request.
+     */
+    static final int MAX_IN_FLIGHT = 256;
+
     private final ServiceRegistry registry;
     private final ExecutorService executor;
     private final Map<Integer, Call> inFlight = new ConcurrentHashMap<>();
@@ -82,6 +88,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         lastStreamId = frame.streamId();
+        if (inFlight.size() >= MAX_IN_FLIGHT) {
+            replyError(frame.streamId(), Code.RESOURCE_EXHAUSTED, "too many requests in flight on this connection (limit "
+                    + MAX_IN_FLIGHT + ")");
+            return;
+        }
         Request request;
         try {
             request = Request.parseFrom(frame.payload());
@@ -101,8 +112,9 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private void start(int streamId, Request request, ServiceRegistry.Method<?, ?> method) {
         Instant deadline = request.getTimeoutNano() > 0 ? Instant.now().plusNanos(request.getTimeoutNano()) : null;
-        CallContext context = new CallContext(request.getService(), request.getMethod(), metadataOf(request), deadline);
         Call call = new Call();
+        CallContext context = new CallContext(request.getService(), request.getMethod(), metadataOf(request), deadline,
+                () -> inFlight.get(streamId) != call);
         inFlight.put(streamId, call);
         try {
             call.work = executor.submit(() -> finish(streamId, call, invoke(method, request, context)));
@@ -124,6 +136,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             LOG.warn("{}/{} failed", context.service(), context.method(), e);
             return Statuses.errorResponse(Code.UNKNOWN, String.valueOf(e));
+        } catch (Throwable e) {
+            // an Error (out of memory, stack overflow) from one call: that caller still gets its answer
+            LOG.error("{}/{} failed", context.service(), context.method(), e);
+            return Statuses.errorResponse(Code.INTERNAL, "internal error: " + e);
         }
     }
 

@@ -52,6 +52,9 @@ class ServerConnectionHandlerTest {
                 .add(TASK, "Huge", StateRequest.parser(), (StateRequest req, CallContext ctx) ->
                         ConnectResponse.newBuilder().setVersion("x".repeat(Frame.MAX_PAYLOAD)).build())
                 .add(TASK, "Pause", StateRequest.parser(), (StateRequest req, CallContext ctx) -> Empty.getDefaultInstance())
+                .add(TASK, "Create", StateRequest.parser(), (StateRequest req, CallContext ctx) -> {
+                    throw new OutOfMemoryError("Java heap space");
+                })
                 .build();
         channel = new EmbeddedChannel(new FrameDecoder(), FrameEncoder.INSTANCE,
                 new ServerConnectionHandler(registry, new InlineExecutor()));
@@ -153,6 +156,44 @@ class ServerConnectionHandlerTest {
         assertStatus(Code.NOT_FOUND, "container nope not found", response(1));
         sendRequest(3, request("Kill", ByteString.EMPTY));
         assertStatus(Code.UNKNOWN, "java.lang.IllegalStateException: boom", response(3));
+    }
+
+    @Test
+    void anErrorInAHandlerIsStillAnsweredAndTheConnectionServesOn() throws Exception {
+        sendRequest(1, request("Create", ByteString.EMPTY));
+        assertStatus(Code.INTERNAL, "internal error: java.lang.OutOfMemoryError: Java heap space", response(1));
+        sendRequest(3, request("Pause", ByteString.EMPTY));
+        assertFalse(response(3).hasStatus());
+    }
+
+    @Test
+    void requestsBeyondTheInFlightLimitAreRefusedAndTheConnectionServesOn() throws Exception {
+        java.util.List<Runnable> parked = new java.util.ArrayList<>();
+        channel.finishAndReleaseAll();
+        ServiceRegistry registry = new ServiceRegistry.Builder()
+                .add(TASK, "Pause", StateRequest.parser(), (StateRequest req, CallContext ctx) -> Empty.getDefaultInstance())
+                .build();
+        // an executor whose handlers have not finished yet: every accepted request stays in flight
+        var executor = new java.util.concurrent.AbstractExecutorService() {
+            public void execute(Runnable r) { parked.add(r); }
+            public void shutdown() {}
+            public java.util.List<Runnable> shutdownNow() { return parked; }
+            public boolean isShutdown() { return false; }
+            public boolean isTerminated() { return false; }
+            public boolean awaitTermination(long t, java.util.concurrent.TimeUnit u) { return true; }
+        };
+        channel = new EmbeddedChannel(new FrameDecoder(), FrameEncoder.INSTANCE, new ServerConnectionHandler(registry, executor));
+        int stream = 1;
+        for (int i = 0; i < ServerConnectionHandler.MAX_IN_FLIGHT; i++, stream += 2) sendRequest(stream, request("Pause", ByteString.EMPTY));
+        assertNoResponse();
+        sendRequest(stream, request("Pause", ByteString.EMPTY));
+        assertStatus(Code.RESOURCE_EXHAUSTED, "too many requests in flight on this connection (limit "
+                + ServerConnectionHandler.MAX_IN_FLIGHT + ")", response(stream));
+        parked.removeFirst().run();
+        assertFalse(response(1).hasStatus(), "the first request is answered once its handler ran");
+        sendRequest(stream + 2, request("Pause", ByteString.EMPTY));
+        parked.removeLast().run();
+        assertFalse(response(stream + 2).hasStatus(), "a freed slot is used again");
     }
 
     @Test

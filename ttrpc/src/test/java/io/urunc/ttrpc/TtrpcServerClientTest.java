@@ -49,6 +49,8 @@ class TtrpcServerClientTest {
     private final CountDownLatch waitStarted = new CountDownLatch(1);
     private final CountDownLatch waitInterrupted = new CountDownLatch(1);
     private final List<Integer> connectionCounts = new CopyOnWriteArrayList<>();
+    private final CountDownLatch createStarted = new CountDownLatch(1);
+    private final CountDownLatch createSawAbandoned = new CountDownLatch(1);
 
     @BeforeEach
     void startServer() throws IOException {
@@ -68,6 +70,15 @@ class TtrpcServerClientTest {
                         throw new TtrpcException(Code.CANCELLED, "wait interrupted");
                     }
                     return WaitResponse.newBuilder().setExitStatus(7).build();
+                })
+                .register(TASK, "Create", StateRequest.parser(), (StateRequest req, CallContext ctx) -> {
+                    // a Create busy with something that does not heed interrupts (a process start, a mount)
+                    createStarted.countDown();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (!ctx.abandoned() && System.nanoTime() < deadline) Thread.onSpinWait();
+                    if (!ctx.abandoned()) return Empty.getDefaultInstance();
+                    createSawAbandoned.countDown();
+                    throw new TtrpcException(Code.CANCELLED, "rolled back");
                 })
                 .connectionListener(connectionCounts::add)
                 .build();
@@ -204,6 +215,25 @@ class TtrpcServerClientTest {
         assertEquals(1, received.streamId());
         assertEquals(Code.DEADLINE_EXCEEDED.value(), received.response().getStatus().getCode());
         assertTrue(waitInterrupted.await(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aHandlerLearnsItsCallerIsGoneWhenTheConnectionCloses() throws Exception {
+        RawConnection raw = raw();
+        raw.writeRequest(1, Request.newBuilder().setService(TASK).setMethod("Create").build());
+        assertTrue(createStarted.await(5, TimeUnit.SECONDS));
+        raw.close();
+        assertTrue(createSawAbandoned.await(5, TimeUnit.SECONDS), "CallContext.abandoned() turned true");
+    }
+
+    @Test
+    void aHandlerLearnsItsCallerIsGoneWhenTheDeadlinePasses() throws Exception {
+        RawConnection raw = raw();
+        raw.writeRequest(1, Request.newBuilder().setService(TASK).setMethod("Create")
+                .setTimeoutNano(Duration.ofMillis(100).toNanos()).build());
+        int code = raw.read().response().getStatus().getCode();
+        assertTrue(code == Code.DEADLINE_EXCEEDED.value() || code == Code.CANCELLED.value(), "status " + code);
+        assertTrue(createSawAbandoned.await(5, TimeUnit.SECONDS), "CallContext.abandoned() turned true");
     }
 
     @Test

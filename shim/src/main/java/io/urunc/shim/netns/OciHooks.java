@@ -3,12 +3,14 @@ package io.urunc.shim.netns;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.urunc.shim.bundle.Bundle;
+import io.urunc.shim.io.DrainedOutput;
 import io.urunc.sys.HostNamespaces;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 public final class OciHooks {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_TIMEOUT_SECONDS = 60;
+    private static final int MAX_OUTPUT_SHOWN = 4096;
 
     private OciHooks() {}
 
@@ -58,6 +61,7 @@ public final class OciHooks {
         }
         HostNamespaces.requireOnHost("hook " + hook.path());
         Process p = pb.start();
+        DrainedOutput output = DrainedOutput.start(p.getInputStream(), MAX_OUTPUT_SHOWN);
         try (OutputStream in = p.getOutputStream()) {
             in.write(stateJson.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
@@ -75,7 +79,7 @@ public final class OciHooks {
             throw new IOException("interrupted while running hook " + hook.path());
         }
         if (p.exitValue() != 0) {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            String out = output.text(Duration.ofSeconds(1));
             throw new IOException("hook " + hook.path() + " (" + hook.args().getFirst() + ") failed with exit status "
                     + p.exitValue() + (out.isEmpty() ? "" : ": " + out));
         }

@@ -16,6 +16,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.urunc.shim.io.OwnerOnly;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ final class ConsoleSocket implements AutoCloseable {
 
     private ConsoleSocket(Path path) throws IOException {
         this.path = path;
-        Files.createDirectories(path.getParent());
+        OwnerOnly.directory(path.getParent());
         Files.deleteIfExists(path);
         try {
             server = new ServerBootstrap()
@@ -63,6 +64,7 @@ final class ConsoleSocket implements AutoCloseable {
         } catch (Exception e) { // bind errors come back undeclared
             throw new IOException("cannot listen on console socket " + path + ": " + e.getMessage(), e);
         }
+        OwnerOnly.file(path);
     }
 
     static ConsoleSocket listen(Path path) throws IOException {

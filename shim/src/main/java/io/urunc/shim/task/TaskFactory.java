@@ -9,6 +9,7 @@ import io.urunc.proto.types.Mount;
 import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.bundle.BundleException;
 import io.urunc.shim.config.ShimConfig;
+import io.urunc.shim.io.OwnerOnly;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.netns.TaskNetwork;
 import io.urunc.shim.vm.Cgroup;
@@ -38,7 +39,7 @@ import java.util.Optional;
  * Anything it sets up is registered in the task's {@link Cleanup} the moment it exists, so a failure
  * half-way leaves nothing behind.
  */
-public final class TaskFactory {
+public final class TaskFactory implements TaskCreator {
     private final ShimConfig config;
     private final String namespace;
     private final MetadataResolver metadata;
@@ -59,17 +60,21 @@ public final class TaskFactory {
     }
 
     /** A created task: a unikernel with its VMM launched (held until Start), or a delegated container. */
+    @Override
     public Task create(CreateTaskRequest req, TaskEvents events) throws TtrpcException {
         String id = req.getId();
         if (id.isEmpty() || id.contains("/") || id.equals(".") || id.equals("..")) {
             throw TtrpcException.invalidArgument("invalid task id \"" + id + "\"");
         }
         Cleanup cleanup = new Cleanup();
+        boolean created = false;
         try {
-            return create(req, id, cleanup, events);
-        } catch (TtrpcException | RuntimeException e) {
-            cleanup.close();
-            throw e;
+            Task task = create(req, id, cleanup, events);
+            created = true;
+            return task;
+        } finally {
+            // whatever stopped Create (an error, an Error, an interrupt), nothing it set up stays
+            if (!created) cleanup.close();
         }
     }
 
@@ -81,12 +86,12 @@ public final class TaskFactory {
             throw TtrpcException.invalidArgument("task " + id + ": bad bundle: " + e.getMessage());
         }
         Path runDir = runDir(id);
-        TaskRecord[] record = {new TaskRecord(id, namespace, req.getBundle(), 0, "", runDir.toString(),
-                bundle.cgroupsPath().orElse(""), "", "", "")};
-        store.save(record[0]);
+        TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), "", runDir.toString(),
+                bundle.cgroupsPath().orElse(""))};
+        save(record[0]);
         cleanup.push("task record", () -> store.remove(namespace, id));
         try {
-            Files.createDirectories(runDir);
+            OwnerOnly.directory(runDir);
         } catch (IOException e) {
             throw TtrpcException.internal("cannot create " + runDir + ": " + e.getMessage());
         }
@@ -97,13 +102,10 @@ public final class TaskFactory {
         for (Mount m : req.getRootfsList()) {
             mounts.add(new MountSpec(m.getType(), m.getSource(), m.getTarget(), List.copyOf(m.getOptionsList())));
         }
+        // recorded before it exists: a crash right after the mount must not leave it unknown
+        if (!mounts.isEmpty()) save(record[0] = record[0].withRootfsMount(rootfs.toString()));
         try {
             MountedRootfs mounted = RootfsMount.mount(mounts, rootfs);
-            if (!mounts.isEmpty()) {
-                record[0] = new TaskRecord(id, namespace, req.getBundle(), 0, rootfs.toString(), runDir.toString(),
-                        bundle.cgroupsPath().orElse(""), "", "", "");
-                store.save(record[0]);
-            }
             cleanup.push("rootfs mount " + rootfs, mounted::close);
         } catch (IOException e) {
             throw TtrpcException.failedPrecondition("task " + id + ": cannot mount rootfs: " + e.getMessage());
@@ -122,9 +124,9 @@ public final class TaskFactory {
         VmPlanner.Target target = planner.resolve(found.get(), rootfs);
         TaskNetwork.Setup network = TaskNetwork.prepare(bundle, rootfs, id,
                 config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
-        if (network.ownNetns()) store.save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
-        network.attachment().filter(NetworkAttachment::hasTap).ifPresent(a ->
-                store.save(record[0] = record[0].withTap(a.netns().toString(), a.tapName())));
+        if (network.ownNetns()) save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
+        Optional<NetworkAttachment> tap = network.attachment().filter(NetworkAttachment::hasTap);
+        if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
         LaunchPlan plan = planner.plan(id, target, bundle, network.attachment(), runDir);
         VmProcess.NamespaceEntry namespaces = VmNamespaces.of(bundle.namespaces(), network.netns());
 
@@ -135,10 +137,19 @@ public final class TaskFactory {
 
         TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), target.hypervisor(), plan, io,
                 cgroup, namespaces, cleanup,
-                pid -> store.save(record[0] = record[0].withPid(pid)), controlConnector);
+                vmm -> store.save(record[0] = record[0].withVmm(vmm)), controlConnector);
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
         task.launch();
         return task;
+    }
+
+    /** Without its record on disk a task could not be cleaned up after a crash: so it is not created. */
+    private void save(TaskRecord record) throws TtrpcException {
+        try {
+            store.save(record);
+        } catch (IOException e) {
+            throw TtrpcException.internal("task " + record.id() + ": cannot write its record: " + e.getMessage());
+        }
     }
 
     /** The task's stdio FIFOs, closed by its cleanup; a bad path or URI is the caller's error. */

@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What containerd sees of one task, whatever runs it (a VM or a runc container): its state, its exit, and
- * the events, in the order containerd requires: TaskStart before TaskExit, and Wait answered before TaskExit
- * is sent (as containerd's runc shim does).
+ * the events, in the order containerd requires, as containerd's runc shim holds back early exits: TaskCreate
+ * before any TaskExit, TaskStart before the TaskExit of a started task, no TaskExit at all for a Create that
+ * failed, and Wait answered before TaskExit is sent.
  */
 public final class TaskLifecycle {
     /** A step of a transition that talks to the VMM or runc. */
@@ -28,6 +29,9 @@ public final class TaskLifecycle {
     private final StateMachine state;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final CompletableFuture<Void> startPublished = new CompletableFuture<>();
+    /** True once TaskCreate is out; false if the Create failed (its exit is then never published). */
+    private final CompletableFuture<Boolean> createPublished = new CompletableFuture<>();
+    private volatile boolean startRequested;
 
     public TaskLifecycle(String id, TaskEvents events) {
         this.id = id;
@@ -41,6 +45,17 @@ public final class TaskLifecycle {
 
     public void apply(Transition t) throws TtrpcException {
         state.apply(t);
+        if (t == Transition.START) startRequested = true;
+    }
+
+    /** containerd heard TaskCreate: exits held back until now go out. */
+    public void createPublished() {
+        createPublished.complete(true);
+    }
+
+    /** The Create failed or was rolled back: containerd never heard of the task, so it hears of no exit. */
+    public void createFailed() {
+        createPublished.complete(false);
     }
 
     public Optional<ExitStatus> exitStatus() {
@@ -81,17 +96,21 @@ public final class TaskLifecycle {
         startPublished.complete(null);
     }
 
-    /** The process ended: Wait is answered, then TaskExit goes out (after TaskStart if the task was started). */
+    /**
+     * The process ended: Wait is answered at once; TaskExit goes out after TaskCreate, and after TaskStart if the
+     * task was started. The first exit is the task's: a later report (a kill racing the exit) changes nothing.
+     */
     public ExitStatus exited(int pid, int code) {
         ExitStatus status = new ExitStatus(code, Instant.now());
-        boolean neverStarted = state.state() == TaskState.CREATED;
         state.tryApply(Transition.EXIT);
-        exit.complete(status);
+        if (!exit.complete(status)) return exit.join();
         Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
                 .setContainerId(id).setId(id).setPid(pid).setExitStatus(code)
                 .setExitedAt(Timestamps.of(status.at())).build());
-        if (neverStarted) publish.run();
-        else startPublished.thenRun(publish);
+        CompletableFuture<Void> afterStart = startRequested ? startPublished : CompletableFuture.completedFuture(null);
+        createPublished.thenAccept(published -> {
+            if (published) afterStart.thenRun(publish);
+        });
         return status;
     }
 

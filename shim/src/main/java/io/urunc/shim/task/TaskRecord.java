@@ -1,14 +1,19 @@
 package io.urunc.shim.task;
 
+import io.urunc.shim.vm.ProcessIdentity;
+
 /**
  * What must be undone for a task if the daemon is gone: persisted so that the shim binary's
  * {@code delete} can clean up after a crash. Paths are absolute; empty strings mean "none".
+ * The VMM is named by pid, start time and boot ({@link ProcessIdentity}): a pid alone may be another's by then.
  */
 public record TaskRecord(
         String id,
         String namespace,
         String bundle,
         long vmmPid,
+        long vmmStartTime,
+        String bootId,
         String rootfsMount,
         String runDir,
         String cgroupsPath,
@@ -16,16 +21,34 @@ public record TaskRecord(
         String tap,
         String ownNetns) {
 
-    public TaskRecord withPid(long pid) {
-        return new TaskRecord(id, namespace, bundle, pid, rootfsMount, runDir, cgroupsPath, netns, tap, ownNetns);
+    /** A record of a task that has no VMM yet. */
+    public static TaskRecord of(String id, String namespace, String bundle, String rootfsMount, String runDir,
+                                String cgroupsPath) {
+        return new TaskRecord(id, namespace, bundle, 0, 0, "", rootfsMount, runDir, cgroupsPath, "", "", "");
+    }
+
+    public ProcessIdentity vmm() {
+        return new ProcessIdentity(vmmPid, vmmStartTime, bootId);
+    }
+
+    public TaskRecord withVmm(ProcessIdentity vmm) {
+        return new TaskRecord(id, namespace, bundle, vmm.pid(), vmm.startTime(), vmm.bootId(), rootfsMount, runDir,
+                cgroupsPath, netns, tap, ownNetns);
+    }
+
+    public TaskRecord withRootfsMount(String path) {
+        return new TaskRecord(id, namespace, bundle, vmmPid, vmmStartTime, bootId, path, runDir, cgroupsPath, netns,
+                tap, ownNetns);
     }
 
     public TaskRecord withTap(String netnsPath, String tapName) {
-        return new TaskRecord(id, namespace, bundle, vmmPid, rootfsMount, runDir, cgroupsPath, netnsPath, tapName, ownNetns);
+        return new TaskRecord(id, namespace, bundle, vmmPid, vmmStartTime, bootId, rootfsMount, runDir, cgroupsPath,
+                netnsPath, tapName, ownNetns);
     }
 
     /** The network namespace the shim created for the task (docker), to be removed with it. */
     public TaskRecord withOwnNetns(String file) {
-        return new TaskRecord(id, namespace, bundle, vmmPid, rootfsMount, runDir, cgroupsPath, netns, tap, file);
+        return new TaskRecord(id, namespace, bundle, vmmPid, vmmStartTime, bootId, rootfsMount, runDir, cgroupsPath,
+                netns, tap, file);
     }
 }

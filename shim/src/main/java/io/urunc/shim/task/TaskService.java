@@ -9,6 +9,8 @@ import io.urunc.proto.task.*;
 import io.urunc.proto.types.task.ProcessInfo;
 import io.urunc.proto.types.task.Status;
 import io.urunc.shim.vm.Cgroup;
+import io.urunc.ttrpc.CallContext;
+import io.urunc.ttrpc.Code;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.ttrpc.TtrpcServer;
 import org.apache.logging.log4j.LogManager;
@@ -26,17 +28,23 @@ import java.util.concurrent.ExecutionException;
 public final class TaskService {
     private static final Logger LOG = LogManager.getLogger(TaskService.class);
     public static final String SERVICE = "containerd.task.v2.Task";
+    private static final java.time.Duration LOCK_TIMEOUT = java.time.Duration.ofSeconds(30);
 
-    private final TaskFactory factory;
+    private final TaskCreator factory;
     private final TaskEvents events;
     private final Map<String, Task> tasks = new ConcurrentHashMap<>();
     /** Ids whose Create is under way, so that a concurrent Create of the same id is refused. */
     private final java.util.Set<String> creating = ConcurrentHashMap.newKeySet();
     private final Runnable onShutdownRequest;
+    private final TaskLocks locks;
+    private final String namespace;
 
-    public TaskService(TaskFactory factory, TaskEvents events, Runnable onShutdownRequest) {
+    public TaskService(TaskCreator factory, TaskEvents events, TaskLocks locks, String namespace,
+                       Runnable onShutdownRequest) {
         this.factory = factory;
         this.events = events;
+        this.locks = locks;
+        this.namespace = namespace;
         this.onShutdownRequest = onShutdownRequest;
     }
 
@@ -45,7 +53,7 @@ public final class TaskService {
     }
 
     public TtrpcServer.Builder register(TtrpcServer.Builder b) {
-        return b.register(SERVICE, "Create", CreateTaskRequest.parser(), (r, c) -> create(r))
+        return b.register(SERVICE, "Create", CreateTaskRequest.parser(), (r, c) -> create(r, c))
                 .register(SERVICE, "Start", StartRequest.parser(), (r, c) -> start(r))
                 .register(SERVICE, "State", StateRequest.parser(), (r, c) -> state(r))
                 .register(SERVICE, "Wait", WaitRequest.parser(), (r, c) -> await(r))
@@ -101,21 +109,27 @@ public final class TaskService {
         }
     }
 
-    private CreateTaskResponse create(CreateTaskRequest r) throws TtrpcException {
+    CreateTaskResponse create(CreateTaskRequest r, CallContext call) throws TtrpcException {
         if (!r.getCheckpoint().isEmpty()) {
             throw TtrpcException.unimplemented("restoring from a checkpoint is not supported for unikernel tasks");
         }
         if (tasks.containsKey(r.getId()) || !creating.add(r.getId())) {
             throw TtrpcException.alreadyExists("task " + r.getId() + " already exists");
         }
-        try {
+        try (TaskLocks.Held ignored = lock(r.getId())) {
             Task task = factory.create(r, events);
+            if (call.abandoned()) {
+                rollBack(task);
+                throw new TtrpcException(Code.CANCELLED, "create of task " + r.getId()
+                        + " was given up by its caller (deadline passed or connection closed): rolled back");
+            }
             tasks.put(r.getId(), task);
             events.publish("/tasks/create", TaskCreate.newBuilder()
                     .setContainerId(r.getId()).setBundle(r.getBundle()).addAllRootfs(r.getRootfsList())
                     .setIo(TaskIO.newBuilder().setStdin(r.getStdin()).setStdout(r.getStdout())
                             .setStderr(r.getStderr()).setTerminal(r.getTerminal()))
                     .setPid(task.pid()).build());
+            task.lifecycle().createPublished();
             LOG.info("task {} created (VMM pid {})", r.getId(), task.pid());
             return CreateTaskResponse.newBuilder().setPid(task.pid()).build();
         } catch (TtrpcException | RuntimeException e) {
@@ -123,6 +137,26 @@ public final class TaskService {
             throw e;
         } finally {
             creating.remove(r.getId());
+        }
+    }
+
+    /** A task containerd never heard of: stopped and released without events. */
+    private void rollBack(Task task) {
+        task.lifecycle().createFailed();
+        try {
+            task.delete();
+        } catch (TtrpcException | RuntimeException e) {
+            LOG.warn("task {}: rolling back its create: {}", task.id(), e.getMessage());
+        }
+        LOG.warn("task {}: its caller gave up on the create; rolled back", task.id());
+    }
+
+    /** Serialises Create and Delete with {@code shim delete} of the same task (another process). */
+    private TaskLocks.Held lock(String id) throws TtrpcException {
+        try {
+            return locks.acquire(namespace, id, LOCK_TIMEOUT);
+        } catch (java.io.IOException e) {
+            throw new TtrpcException(Code.UNAVAILABLE, e.getMessage());
         }
     }
 
@@ -162,7 +196,7 @@ public final class TaskService {
             return WaitResponse.newBuilder().setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new TtrpcException(io.urunc.ttrpc.Code.CANCELLED, "wait interrupted");
+            throw new TtrpcException(Code.CANCELLED, "wait interrupted");
         } catch (ExecutionException e) {
             throw TtrpcException.internal("wait: " + e.getCause());
         }
@@ -178,7 +212,10 @@ public final class TaskService {
         noExec(r.getExecId());
         Task t = task(r.getId());
         int pid = t.pid();
-        ExitStatus e = t.delete();
+        ExitStatus e;
+        try (TaskLocks.Held ignored = lock(r.getId())) {
+            e = t.delete();
+        }
         tasks.remove(r.getId());
         events.publish("/tasks/delete", TaskDelete.newBuilder().setContainerId(t.id()).setId(t.id())
                 .setPid(pid).setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build());

@@ -2,6 +2,7 @@ package io.urunc.shim.task;
 
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.vm.Cgroup;
+import io.urunc.shim.vm.ProcessIdentity;
 import io.urunc.shim.vm.VmProcess;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.Hypervisor;
@@ -10,7 +11,6 @@ import io.urunc.vmm.VmControl;
 
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.function.LongConsumer;
 
 /** Everything prepared at Create for one task: what to launch, where its stdio goes, what to undo. */
 public record TaskSetup(
@@ -24,7 +24,7 @@ public record TaskSetup(
         Optional<Cgroup> cgroup,
         VmProcess.NamespaceEntry namespaces,
         Cleanup cleanup,
-        LongConsumer pidRecorder,
+        VmmRecorder vmmRecorder,
         ControlConnector controlConnector) {
 
     /** Connects to the VMM's control channel once it is up; fails with the VMM's own error if it died. */
@@ -33,13 +33,23 @@ public record TaskSetup(
         VmControl connect(Hypervisor hypervisor, LaunchPlan plan, VmProcess vmm, TaskIo io) throws TtrpcException;
     }
 
+    /** Writes the launched VMM into the task record; a failure fails the launch. */
+    @FunctionalInterface
+    public interface VmmRecorder {
+        void record(ProcessIdentity vmm) throws java.io.IOException;
+    }
+
     /** Whether the VMM is started at Create, with the guest held until Start. */
     public boolean holdsBeforeStart() {
         return plan.controlSocket().isPresent();
     }
 
-    void persistPid(long pid) {
-        pidRecorder.accept(pid);
+    void persistVmm(ProcessIdentity vmm) throws TtrpcException {
+        try {
+            vmmRecorder.record(vmm);
+        } catch (java.io.IOException e) {
+            throw TtrpcException.internal("task " + id + ": cannot record its VMM: " + e.getMessage());
+        }
     }
 
     VmControl awaitControl(VmProcess vmm, TaskIo io) throws TtrpcException {

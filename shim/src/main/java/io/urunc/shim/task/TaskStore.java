@@ -1,20 +1,35 @@
 package io.urunc.shim.task;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
-/** Task records on disk under {@code <stateDir>/tasks/<namespace>/<id>.json}, written atomically. */
+/**
+ * Task records on disk under {@code <stateDir>/tasks/<namespace>/<id>.json}. A write is durable before it
+ * counts (file and directory fsync'd, then an atomic rename), and one that fails fails the operation: a task whose
+ * record is not on disk could not be cleaned up after a crash. Reading is strict: a record with a field this
+ * version does not know, or without one it needs, is refused with the field's name, never half-used.
+ */
 public final class TaskStore {
     private static final Logger LOG = LogManager.getLogger(TaskStore.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final int MAX_RECORD_BYTES = 64 << 10;
 
     private final Path root;
 
@@ -22,34 +37,41 @@ public final class TaskStore {
         this.root = stateDir.resolve("tasks");
     }
 
-    private Path file(String namespace, String id) {
+    public Path file(String namespace, String id) {
         return root.resolve(namespace).resolve(id + ".json");
     }
 
-    public void save(TaskRecord record) {
+    public void save(TaskRecord record) throws IOException {
         Path f = file(record.namespace(), record.id());
-        try {
-            Files.createDirectories(f.getParent());
-            Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
-            JSON.writeValue(tmp.toFile(), record);
-            try {
-                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            LOG.warn("cannot record task {}: {}", record.id(), e.getMessage());
+        Files.createDirectories(f.getParent());
+        Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer data = ByteBuffer.wrap(JSON.writeValueAsBytes(record));
+            while (data.hasRemaining()) out.write(data);
+            out.force(true);
+        }
+        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel dir = FileChannel.open(f.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
         }
     }
 
-    public Optional<TaskRecord> load(String namespace, String id) {
+    /** The record, or empty if there is none; an {@link InvalidRecordException} if it cannot be trusted. */
+    public Optional<TaskRecord> load(String namespace, String id) throws InvalidRecordException {
         Path f = file(namespace, id);
         if (!Files.exists(f)) return Optional.empty();
         try {
-            return Optional.of(JSON.readValue(f.toFile(), TaskRecord.class));
+            return Optional.of(JSON.readValue(io.urunc.sys.BoundedRead.readAll(f, MAX_RECORD_BYTES), TaskRecord.class));
+        } catch (UnrecognizedPropertyException e) {
+            throw new InvalidRecordException(f, "unknown field \"" + e.getPropertyName()
+                    + "\" (written by another version of the shim?)");
+        } catch (MismatchedInputException e) {
+            String field = e.getPath().isEmpty() ? "" : e.getPath().getLast().getFieldName();
+            throw new InvalidRecordException(f, field == null || field.isEmpty() ? e.getOriginalMessage()
+                    : "field \"" + field + "\" is missing or not of the right type");
         } catch (IOException e) {
-            LOG.warn("unreadable task record {}: {}", f, e.getMessage());
-            return Optional.empty();
+            throw new InvalidRecordException(f, e.getMessage());
         }
     }
 
@@ -58,6 +80,13 @@ public final class TaskStore {
             Files.deleteIfExists(file(namespace, id));
         } catch (IOException e) {
             LOG.warn("cannot remove task record {}: {}", id, e.getMessage());
+        }
+    }
+
+    /** A task record that exists but cannot be used. */
+    public static final class InvalidRecordException extends IOException {
+        public InvalidRecordException(Path file, String problem) {
+            super("task record " + file + ": " + problem);
         }
     }
 }

@@ -101,7 +101,9 @@ public final class UnikernelTask implements Task {
             throw TtrpcException.failedPrecondition(setup.hypervisor().name() + ": " + e.getMessage());
         }
         vmm = p;
-        setup.persistPid(p.pid());
+        // a Create that fails from here on (or a delete) must not leave the VMM running
+        setup.cleanup().push("VMM " + p.pid(), () -> stopForGood(p));
+        setup.persistVmm(p.identity());
         p.exit().thenAccept(this::onVmmExit);
         if (setup.plan().controlSocket().isPresent()) {
             control = setup.awaitControl(p, setup.io());
@@ -196,29 +198,43 @@ public final class UnikernelTask implements Task {
         }
     }
 
+    private void stopForGood(VmProcess p) throws Exception {
+        if (!p.alive()) return;
+        forceKill(p);
+        p.exit().get(5, TimeUnit.SECONDS);
+    }
+
     private void forceKill(VmProcess p) throws IOException {
         killedWith = io.urunc.sys.Libc.SIGKILL;
         p.signal(io.urunc.sys.Libc.SIGKILL);
     }
 
+    /**
+     * A running guest with a control channel is asked to power off; any other VMM (created and held, or without a
+     * control channel: Solo5, Firecracker) gets SIGTERM itself. Either way the VMM is killed once the grace is over.
+     */
     private void gracefulKill(VmProcess p, int signal) throws IOException {
         VmControl c = control;
-        if (c == null || life.state() != TaskState.RUNNING) {
+        if (c != null && life.state() == TaskState.RUNNING) {
+            try {
+                c.powerdown();
+            } catch (IOException e) {
+                LOG.warn("task {}: power-off request failed ({}), stopping the VMM", id(), e.getMessage());
+                forceKill(p);
+                return;
+            }
+        } else {
+            // the task reports the signal that was asked for
             killedWith = signal;
-            // no control channel: a VMM stops on SIGTERM; the task reports the signal that was asked for
             p.signal(io.urunc.sys.Libc.SIGTERM);
-            return;
         }
-        try {
-            c.powerdown();
-        } catch (IOException e) {
-            LOG.warn("task {}: power-off request failed ({}), stopping the VMM", id(), e.getMessage());
-            forceKill(p);
-            return;
-        }
+        killAfterGrace(p);
+    }
+
+    private void killAfterGrace(VmProcess p) {
         TIMERS.schedule(() -> {
             if (p.alive()) {
-                LOG.info("task {}: guest did not power off within {}, killing the VMM", id(), killGrace);
+                LOG.info("task {}: VMM still runs {} after the stop request, killing it", id(), killGrace);
                 try {
                     forceKill(p);
                 } catch (IOException e) {
@@ -248,24 +264,28 @@ public final class UnikernelTask implements Task {
     }
 
     /**
-     * Delete: only a created or stopped task. A created task's held VMM is stopped first. Everything set
-     * up for the task is released.
+     * Delete: only a created or stopped task. A created task's held VMM is killed first, and it reports what
+     * containerd's runc shim reports for a created container: exit 137, with its TaskExit. Everything set up for
+     * the task is released.
      */
     @Override
     public ExitStatus delete() throws TtrpcException {
         life.apply(Transition.DELETE);
         VmProcess p = vmm;
-        if (p != null && p.alive()) {
+        if (p == null) {
+            killedWith = io.urunc.sys.Libc.SIGKILL;
+            life.exited(0, 128 + io.urunc.sys.Libc.SIGKILL);
+        } else {
             try {
-                killedWith = io.urunc.sys.Libc.SIGKILL;
-                p.signal(io.urunc.sys.Libc.SIGKILL);
-                p.exit().get(5, TimeUnit.SECONDS);
+                if (p.alive()) forceKill(p);
+                // the task's exit, not just the process's: onVmmExit records it
+                life.exitFuture().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warn("task {}: VMM {} did not stop: {}", id(), p.pid(), e.getMessage());
             }
         }
         setup.cleanup().close();
-        return life.exitStatus().orElse(new ExitStatus(0, Instant.now()));
+        return life.exitStatus().orElse(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));
     }
 
     /** Stats of the VMM's cgroup, if it has one. */

@@ -1,8 +1,10 @@
 package io.urunc.shim.vm;
 
+import io.urunc.shim.io.OwnerOnly;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.sys.Libc;
 import io.urunc.shim.task.TaskSetup;
+import io.urunc.ttrpc.Code;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.Hypervisor;
 import io.urunc.vmm.LaunchPlan;
@@ -30,6 +32,8 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
             if (!vmm.alive()) throw failed(hypervisor, vmm, io);
             if (Files.exists(socket)) {
                 try {
+                    // QEMU made it with the daemon's umask; whoever can connect drives a root VMM
+                    OwnerOnly.file(socket);
                     Optional<VmControl> c = hypervisor.control(plan);
                     if (c.isPresent()) {
                         try {
@@ -46,7 +50,12 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
             }
             try {
                 vmm.exit().get(20, TimeUnit.MILLISECONDS);
-            } catch (Exception ignored) {
+            } catch (InterruptedException e) {
+                // the Create was cancelled (its caller gave up): stop waiting, the Create's cleanup stops the VMM
+                Thread.currentThread().interrupt();
+                throw new TtrpcException(Code.CANCELLED, "interrupted while waiting for "
+                        + hypervisor.name() + " to open its control socket " + socket);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException stillRunning) {
                 // still running
             }
         }

@@ -13,14 +13,17 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A running VMM process. Its exit is observed through the JDK's own reaper (never a wait on -1), and
- * reported as the raw status: the exit code, or 128+signal.
+ * reported as the raw status: the exit code, or 128+signal. Signals go to the VMM itself, never to a wrapper in
+ * front of it, and only through pidfds, so a pid that was reused is never hit.
  */
 public final class VmProcess {
     private final Process process;
+    private final ProcessIdentity identity;
     private final CompletableFuture<Integer> exit;
 
     private VmProcess(Process process) {
         this.process = process;
+        this.identity = ProcessIdentity.of(process.pid()).orElse(new ProcessIdentity(process.pid(), 0, ""));
         this.exit = process.onExit().thenApply(Process::exitValue);
     }
 
@@ -86,13 +89,18 @@ public final class VmProcess {
         return exit;
     }
 
-    /** Signals the VMM itself (not a wrapper in front of it). */
+    /** The launched process as the task record names it (the wrapper, when there is one). */
+    public ProcessIdentity identity() {
+        return identity;
+    }
+
+    /**
+     * Sends {@code signal} to the VMM. A wrapper that forks the VMM ({@code unshare --fork}) blocks SIGTERM and
+     * would swallow it, so the signal goes to the process the wrapper runs; until that one exists, to the wrapper.
+     */
     public void signal(int signal) throws IOException {
         if (!process.isAlive()) return;
-        try {
-            io.urunc.sys.Libc.kill((int) VmmPids.vmm(process.pid()), signal);
-        } catch (io.urunc.sys.SysException e) {
-            if (e.errno() != io.urunc.sys.Errno.ESRCH) throw e;
-        }
+        ProcessIdentity target = VmmLookup.vmmUnder(identity);
+        if (!target.signal(signal) && !target.equals(identity)) identity.signal(signal);
     }
 }

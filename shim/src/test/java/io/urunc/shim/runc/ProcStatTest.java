@@ -10,10 +10,11 @@ import static org.junit.jupiter.api.Assertions.*;
 class ProcStatTest {
     @Test
     void parsesFieldsAfterACommandNameWithSpacesAndParentheses() {
-        ProcStat st = ProcStat.parse("4242 (sh -c (x) ) Z 17 4242 4242 0 -1 4228164 0 0 0 0").orElseThrow();
-        assertEquals(new ProcStat(4242, 'Z', 17, 4242), st);
+        ProcStat st = ProcStat.parse("4242 (sh -c (x) ) Z 17 4242 4242 0 -1 4228164 0 0 0 0 1 2 0 0 20 0 1 0 98765 1 2")
+                .orElseThrow();
+        assertEquals(new ProcStat(4242, 'Z', 17, 4242, 98765), st);
         assertTrue(st.zombie());
-        assertFalse(ProcStat.parse("1 (init) S 0 1 1 0 -1").orElseThrow().zombie());
+        assertFalse(ProcStat.parse("1 (init) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 7 1 2").orElseThrow().zombie());
     }
 
     @Test

@@ -22,6 +22,7 @@ class TaskLifecycleTest {
 
     @Test
     void anExitRacingStartIsReportedAfterTaskStart() throws Exception {
+        life.createPublished();
         life.apply(Transition.START);
         // The guest exits before the shim got to publish TaskStart (a 14 ms unikernel does that).
         ExitStatus s = life.exited(42, 3);
@@ -39,6 +40,7 @@ class TaskLifecycleTest {
 
     @Test
     void aTaskKilledBeforeStartReportsItsExitAtOnce() {
+        life.createPublished();
         life.exited(7, 137);
         assertEquals(List.of("/tasks/exit"), topics);
         assertTrue(life.finished());
@@ -49,6 +51,7 @@ class TaskLifecycleTest {
 
     @Test
     void aFailedStartDoesNotHoldBackTheExit() throws Exception {
+        life.createPublished();
         life.apply(Transition.START);
         life.startAbandoned();
         life.exited(9, 1);
@@ -68,5 +71,30 @@ class TaskLifecycleTest {
         life.resume(() -> {});
         assertEquals(List.of("/tasks/paused", "/tasks/resumed"), topics);
         assertEquals(TaskState.RUNNING, life.state());
+    }
+
+    @Test
+    void anExitDuringCreateIsReportedOnlyAfterTaskCreate() {
+        life.exited(7, 1);
+        assertTrue(life.exitFuture().isDone());
+        assertEquals(List.of(), topics, "containerd has not heard of the task yet");
+        life.createPublished();
+        assertEquals(List.of("/tasks/exit"), topics);
+    }
+
+    @Test
+    void aFailedCreateNeverReportsAnExit() {
+        life.exited(7, 1);
+        life.createFailed();
+        assertEquals(List.of(), topics);
+    }
+
+    @Test
+    void aSecondExitReportChangesNothing() {
+        life.createPublished();
+        life.exited(7, 137);
+        ExitStatus again = life.exited(7, 0);
+        assertEquals(137, again.code());
+        assertEquals(List.of("/tasks/exit"), topics);
     }
 }

@@ -16,15 +16,26 @@ public final class KernelArgs {
 
     private KernelArgs() {}
 
-    /** {@code word} as one kernel command-line word: quoted if it is empty or contains whitespace. */
+    /** {@code word} as one kernel command-line word: quoted if it is empty or the kernel would split it. */
     public static String quote(String word, String what) {
         for (int i = 0; i < word.length(); i++) {
             char c = word.charAt(i);
             if (c == '"') throw new InvalidGuestSpecException(what + " contains a double quote, which the kernel command line cannot carry: " + word);
             if (Character.isISOControl(c)) throw new InvalidGuestSpecException(what + " contains a control character (e.g. newline or tab), which the kernel command line cannot carry: " + printable(word));
         }
-        if (word.isEmpty() || word.chars().anyMatch(c -> c == ' ')) return '"' + word + '"';
+        if (word.isEmpty() || splitsThere(word)) return '"' + word + '"';
         return word;
+    }
+
+    /**
+     * Whether the kernel would split the word: at a space, or at byte 0xA0, which the kernel's Latin-1 {@code isspace}
+     * also counts as a space. UTF-8 has that byte inside many characters (U+00A0, Cyrillic Р, ...), not only NBSP.
+     */
+    private static boolean splitsThere(String word) {
+        for (byte b : word.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            if (b == ' ' || b == (byte) 0xA0) return true;
+        }
+        return false;
     }
 
     /** {@code NAME=value} with the value quoted when needed; NAME must be a shell-style identifier. */

@@ -1,0 +1,49 @@
+package io.urunc.shim;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+
+/**
+ * Whether an idle daemon may go, decided under the lock {@code start} holds while it looks for a daemon and hands
+ * out its address: a start either finds this daemon before it decided (and has marked it wanted, so it stays), or
+ * finds its socket already closed (and starts another). Never the address of a daemon on its way out.
+ */
+final class IdleExit {
+    private final DaemonAddress address;
+    private final Duration idle;
+
+    IdleExit(DaemonAddress address, Duration idle) {
+        this.address = address;
+        this.idle = idle;
+    }
+
+    /**
+     * True if nobody asked for this daemon lately: {@code stopServing} has then run (its socket no longer accepts)
+     * before any start can look again. False if a start wants it: it serves on, its pid file back in place.
+     */
+    boolean leaveUnlessWanted(Runnable stopServing) throws IOException {
+        Files.createDirectories(address.lockFile().getParent());
+        try (FileChannel channel = FileChannel.open(address.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = channel.lock()) {
+            // the shell launcher reads the pid file after touching the wanted file: remove first, then look
+            Files.deleteIfExists(address.pidFile());
+            if (wantedLately()) {
+                Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
+                return false;
+            }
+            stopServing.run();
+            return true;
+        }
+    }
+
+    private boolean wantedLately() throws IOException {
+        Path wanted = address.wantedFile();
+        long at = Files.exists(wanted) ? Files.getLastModifiedTime(wanted).toMillis() : 0;
+        return System.currentTimeMillis() - at < idle.toMillis() + 1000;
+    }
+}

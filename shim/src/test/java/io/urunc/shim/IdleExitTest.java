@@ -1,0 +1,61 @@
+package io.urunc.shim;
+
+import io.urunc.shim.task.ForeignLockHolder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class IdleExitTest {
+    @TempDir
+    Path state;
+
+    private DaemonAddress daemon() throws Exception {
+        DaemonAddress a = DaemonAddress.of("/run/c.sock", "idle", "", state);
+        Files.createDirectories(a.pidFile().getParent());
+        Files.writeString(a.pidFile(), Long.toString(ProcessHandle.current().pid()));
+        return a;
+    }
+
+    @Test
+    void anIdleDaemonDoesNotCloseWhileAStartIsLookingForIt() throws Exception {
+        DaemonAddress a = daemon();
+        AtomicBoolean stopped = new AtomicBoolean();
+        CompletableFuture<Boolean> left = new CompletableFuture<>();
+        try (ForeignLockHolder start = ForeignLockHolder.wholeFile(a.lockFile())) {
+            Thread.ofPlatform().start(() -> {
+                try {
+                    left.complete(new IdleExit(a, Duration.ofMillis(100)).leaveUnlessWanted(() -> stopped.set(true)));
+                } catch (Exception e) {
+                    left.completeExceptionally(e);
+                }
+            });
+            Thread.sleep(500);
+            assertFalse(stopped.get(), "the socket a start may be handing out stays open");
+            // that start wanted this daemon: it touched the wanted file before it took the lock
+            StartCommand.touch(a.wantedFile());
+        }
+        assertFalse(left.get(5, TimeUnit.SECONDS), "the daemon stays for the start that found it");
+        assertFalse(stopped.get());
+        assertTrue(Files.exists(a.pidFile()), "and can be found again");
+    }
+
+    @Test
+    void anUnwantedIdleDaemonClosesItsSocketBeforeAnyStartLooksAgain() throws Exception {
+        DaemonAddress a = daemon();
+        Files.writeString(a.wantedFile(), "");
+        Files.setLastModifiedTime(a.wantedFile(), FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        AtomicBoolean stopped = new AtomicBoolean();
+        assertTrue(new IdleExit(a, Duration.ofMillis(100)).leaveUnlessWanted(() -> stopped.set(true)));
+        assertTrue(stopped.get());
+        assertFalse(Files.exists(a.pidFile()));
+    }
+}

@@ -1,0 +1,70 @@
+package io.urunc.shim.task;
+
+import io.urunc.image.ContainerdMetadataSource;
+import io.urunc.image.MetadataResolver;
+import io.urunc.proto.task.CreateTaskRequest;
+import io.urunc.shim.config.ConfigLoader;
+import io.urunc.shim.config.ShimConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TaskFactoryTest {
+    /** containerd's metadata source failing with an Error, as an image's oversized manifest once made it. */
+    private static final ContainerdMetadataSource OUT_OF_MEMORY = new ContainerdMetadataSource() {
+        @Override
+        public Map<String, String> containerLabels(String namespace, String containerId) {
+            throw new OutOfMemoryError("Java heap space");
+        }
+
+        @Override
+        public Map<String, String> imageManifestAnnotations(String namespace, String containerId) {
+            throw new OutOfMemoryError("Java heap space");
+        }
+    };
+
+    @Test
+    void anErrorHalfWayThroughCreateLeavesNothingBehind(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        ShimConfig config = ConfigLoader.parse("[shim]\nstate_dir = \"" + state + "\"\n", "test");
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        Files.createDirectories(bundle.resolve("rootfs"));
+        Files.writeString(bundle.resolve("config.json"), "{\"process\":{\"args\":[\"/app\"]},\"root\":{\"path\":\"rootfs\"}}");
+        TaskStore store = new TaskStore(state);
+        TaskFactory factory = new TaskFactory(config, "default", new MetadataResolver(OUT_OF_MEMORY), store,
+                (h, p, v, io) -> null, null);
+
+        CreateTaskRequest req = CreateTaskRequest.newBuilder().setId("c1").setBundle(bundle.toString()).build();
+        assertThrows(OutOfMemoryError.class, () -> factory.create(req, (topic, event) -> {}));
+
+        assertTrue(store.load("default", "c1").isEmpty(), "the task record is removed");
+        try (Stream<Path> runDirs = Files.list(state.resolve("t"))) {
+            assertEquals(0, runDirs.count(), "the run dir is removed");
+        }
+    }
+
+    @Test
+    void aTaskWhoseRecordCannotBeWrittenIsNotCreated(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        ShimConfig config = ConfigLoader.parse("[shim]\nstate_dir = \"" + state + "\"\n", "test");
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        Files.createDirectories(bundle.resolve("rootfs"));
+        Files.writeString(bundle.resolve("config.json"), "{\"process\":{\"args\":[\"/app\"]},\"root\":{\"path\":\"rootfs\"}}");
+        // where the namespace's records go is not a directory: every save fails
+        Files.createDirectories(state.resolve("tasks"));
+        Files.writeString(state.resolve("tasks/default"), "");
+        TaskFactory factory = new TaskFactory(config, "default", new MetadataResolver(OUT_OF_MEMORY),
+                new TaskStore(state), (h, p, v, io) -> null, null);
+
+        var e = assertThrows(io.urunc.ttrpc.TtrpcException.class, () -> factory.create(
+                CreateTaskRequest.newBuilder().setId("c1").setBundle(bundle.toString()).build(), (topic, event) -> {}));
+
+        assertTrue(e.getMessage().startsWith("task c1: cannot write its record: "), e.getMessage());
+    }
+}
