@@ -42,7 +42,7 @@ import java.util.Optional;
 public final class TaskFactory implements TaskCreator {
     /**
      * Creates reading image metadata at once. One read holds at most ~6 MiB (a 4 MiB manifest as containerd streams
-     * it, scanned; a 1 MiB urunc.json); a running task keeps 46 KiB (HeapPerTaskIT), on a 7 MiB base. So the
+     * it, scanned; a 1 MiB urunc.json); a running task keeps under 50 KiB (DaemonContractIT), on a 7 MiB base. So the
      * daemon's 64 MiB heap holds 4 such reads beside some 700 running tasks.
      */
     private static final java.util.concurrent.Semaphore METADATA_READS = new java.util.concurrent.Semaphore(4);
