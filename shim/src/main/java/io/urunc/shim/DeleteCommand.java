@@ -43,7 +43,7 @@ final class DeleteCommand {
         TaskStore store = new TaskStore(config.stateDir());
         Optional<TaskRecord> record = store.load(args.namespace(), args.id());
         // containerd runs delete in the bundle and names it with -bundle
-        Path bundle = Path.of(args.bundle().isEmpty() ? "" : args.bundle()).toAbsolutePath();
+        Path bundle = Path.of(args.bundle()).toAbsolutePath();
         if (record.isPresent()) {
             RecordPaths.check(record.get(), store.file(args.namespace(), args.id()), config.stateDir(), bundle);
         }

@@ -27,8 +27,21 @@ public final class Cleanup implements AutoCloseable {
         steps.push(new Named(what, step));
     }
 
+    /**
+     * Runs every step. A Create whose caller gave up is interrupted: its cleanup still waits for the VMM to die
+     * before the rootfs under it is unmounted, so the interrupt is set aside until the steps are done.
+     */
     @Override
     public void close() {
+        boolean interrupted = Thread.interrupted();
+        try {
+            runSteps();
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private void runSteps() {
         while (true) {
             Named n;
             synchronized (this) {

@@ -6,6 +6,7 @@ import io.urunc.ttrpc.TtrpcException;
 public final class StateMachine {
     private final String taskId;
     private TaskState state = TaskState.CREATED;
+    private boolean started;
 
     public StateMachine(String taskId) {
         this.taskId = taskId;
@@ -23,13 +24,21 @@ public final class StateMachine {
         }
         TaskState before = state;
         state = t.target();
+        if (t == Transition.START) started = true;
         return before;
+    }
+
+    /** Moves to STOPPED if it can; whether the task was ever started, decided in one step with any Start. */
+    public synchronized boolean exitAndTellIfStarted() {
+        tryApply(Transition.EXIT);
+        return started;
     }
 
     /** Like {@link #apply} but returns false instead of throwing (for exits racing with deletes). */
     public synchronized boolean tryApply(Transition t) {
         if (!t.allowedFrom(state)) return false;
         state = t.target();
+        if (t == Transition.START) started = true;
         return true;
     }
 }

@@ -31,7 +31,6 @@ public final class TaskLifecycle {
     private final CompletableFuture<Void> startPublished = new CompletableFuture<>();
     /** True once TaskCreate is out; false if the Create failed (its exit is then never published). */
     private final CompletableFuture<Boolean> createPublished = new CompletableFuture<>();
-    private volatile boolean startRequested;
 
     public TaskLifecycle(String id, TaskEvents events) {
         this.id = id;
@@ -45,7 +44,6 @@ public final class TaskLifecycle {
 
     public void apply(Transition t) throws TtrpcException {
         state.apply(t);
-        if (t == Transition.START) startRequested = true;
     }
 
     /** containerd heard TaskCreate: exits held back until now go out. */
@@ -102,12 +100,12 @@ public final class TaskLifecycle {
      */
     public ExitStatus exited(int pid, int code) {
         ExitStatus status = new ExitStatus(code, Instant.now());
-        state.tryApply(Transition.EXIT);
+        boolean started = state.exitAndTellIfStarted();
         if (!exit.complete(status)) return exit.join();
         Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
                 .setContainerId(id).setId(id).setPid(pid).setExitStatus(code)
                 .setExitedAt(Timestamps.of(status.at())).build());
-        CompletableFuture<Void> afterStart = startRequested ? startPublished : CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> afterStart = started ? startPublished : CompletableFuture.completedFuture(null);
         createPublished.thenAccept(published -> {
             if (published) afterStart.thenRun(publish);
         });

@@ -53,4 +53,16 @@ class StateMachineTest {
         assertTrue(b.tryApply(Transition.EXIT));
         assertEquals(TaskState.STOPPED, b.state());
     }
+
+    @Test
+    void anExitKnowsWhetherAStartCameFirstAndALaterStartIsRefused() throws Exception {
+        StateMachine started = new StateMachine("a");
+        started.apply(Transition.START);
+        assertTrue(started.exitAndTellIfStarted(), "its TaskExit must wait for TaskStart");
+
+        StateMachine created = new StateMachine("b");
+        assertFalse(created.exitAndTellIfStarted(), "its TaskExit follows TaskCreate alone");
+        TtrpcException e = assertThrows(TtrpcException.class, () -> created.apply(Transition.START));
+        assertEquals("cannot start task b: it is stopped", e.getMessage());
+    }
 }

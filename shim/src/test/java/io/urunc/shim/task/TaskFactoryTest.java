@@ -29,41 +29,48 @@ class TaskFactoryTest {
         }
     };
 
-    @Test
-    void anErrorHalfWayThroughCreateLeavesNothingBehind(@TempDir Path dir) throws Exception {
-        Path state = dir.resolve("state");
-        ShimConfig config = ConfigLoader.parse("[shim]\nstate_dir = \"" + state + "\"\n", "test");
+    @TempDir
+    Path dir;
+
+    private Path state() {
+        return dir.resolve("state");
+    }
+
+    private TaskFactory factory() throws Exception {
+        ShimConfig config = ConfigLoader.parse("[shim]\nstate_dir = \"" + state() + "\"\n", "test");
+        return new TaskFactory(config, "default", new MetadataResolver(OUT_OF_MEMORY), new TaskStore(state()),
+                (h, p, v, io) -> null, null);
+    }
+
+    private CreateTaskRequest create() throws Exception {
         Path bundle = Files.createDirectories(dir.resolve("bundle"));
         Files.createDirectories(bundle.resolve("rootfs"));
         Files.writeString(bundle.resolve("config.json"), "{\"process\":{\"args\":[\"/app\"]},\"root\":{\"path\":\"rootfs\"}}");
-        TaskStore store = new TaskStore(state);
-        TaskFactory factory = new TaskFactory(config, "default", new MetadataResolver(OUT_OF_MEMORY), store,
-                (h, p, v, io) -> null, null);
+        return CreateTaskRequest.newBuilder().setId("c1").setBundle(bundle.toString()).build();
+    }
 
-        CreateTaskRequest req = CreateTaskRequest.newBuilder().setId("c1").setBundle(bundle.toString()).build();
+    @Test
+    void anErrorHalfWayThroughCreateLeavesNothingBehind() throws Exception {
+        TaskFactory factory = factory();
+        CreateTaskRequest req = create();
+
         assertThrows(OutOfMemoryError.class, () -> factory.create(req, (topic, event) -> {}));
 
-        assertTrue(store.load("default", "c1").isEmpty(), "the task record is removed");
-        try (Stream<Path> runDirs = Files.list(state.resolve("t"))) {
+        assertTrue(new TaskStore(state()).load("default", "c1").isEmpty(), "the task record is removed");
+        try (Stream<Path> runDirs = Files.list(state().resolve("t"))) {
             assertEquals(0, runDirs.count(), "the run dir is removed");
         }
     }
 
     @Test
-    void aTaskWhoseRecordCannotBeWrittenIsNotCreated(@TempDir Path dir) throws Exception {
-        Path state = dir.resolve("state");
-        ShimConfig config = ConfigLoader.parse("[shim]\nstate_dir = \"" + state + "\"\n", "test");
-        Path bundle = Files.createDirectories(dir.resolve("bundle"));
-        Files.createDirectories(bundle.resolve("rootfs"));
-        Files.writeString(bundle.resolve("config.json"), "{\"process\":{\"args\":[\"/app\"]},\"root\":{\"path\":\"rootfs\"}}");
+    void aTaskWhoseRecordCannotBeWrittenIsNotCreated() throws Exception {
+        TaskFactory factory = factory();
+        CreateTaskRequest req = create();
         // where the namespace's records go is not a directory: every save fails
-        Files.createDirectories(state.resolve("tasks"));
-        Files.writeString(state.resolve("tasks/default"), "");
-        TaskFactory factory = new TaskFactory(config, "default", new MetadataResolver(OUT_OF_MEMORY),
-                new TaskStore(state), (h, p, v, io) -> null, null);
+        Files.createDirectories(state().resolve("tasks"));
+        Files.writeString(state().resolve("tasks/default"), "");
 
-        var e = assertThrows(io.urunc.ttrpc.TtrpcException.class, () -> factory.create(
-                CreateTaskRequest.newBuilder().setId("c1").setBundle(bundle.toString()).build(), (topic, event) -> {}));
+        var e = assertThrows(io.urunc.ttrpc.TtrpcException.class, () -> factory.create(req, (topic, event) -> {}));
 
         assertTrue(e.getMessage().startsWith("task c1: cannot write its record: "), e.getMessage());
     }

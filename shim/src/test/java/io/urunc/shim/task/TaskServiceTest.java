@@ -53,4 +53,44 @@ class TaskServiceTest {
         Thread.sleep(100);
         assertEquals(List.of(), topics, "containerd hears nothing of a task it never got");
     }
+
+    @Test
+    void aCreateThatOutlivesItsTtrpcDeadlineLeavesNoTask() throws Exception {
+        AtomicReference<UnikernelTask> made = new AtomicReference<>();
+        TaskCreator slow = (req, events) -> {
+            // busy with something that does not heed interrupts (a process start, a mount) past the deadline
+            long until = System.nanoTime() + 600_000_000L;
+            while (System.nanoTime() < until) Thread.onSpinWait();
+            try {
+                made.set(ScriptedVmm.create(req.getId(), dir, ScriptedVmm.STOPS_ON_TERM, true, Duration.ofSeconds(10),
+                        events, new Cleanup()));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return made.get();
+        };
+        TaskService service = new TaskService(slow, (topic, event) -> topics.add(topic),
+                new TaskLocks(dir.resolve("state")), "default", () -> {});
+        io.urunc.ttrpc.TtrpcServer server = service.register(io.urunc.ttrpc.TtrpcServer.builder()).build();
+        server.bind(dir.resolve("t.sock"));
+        try (io.urunc.ttrpc.TtrpcClient client = io.urunc.ttrpc.TtrpcClient.connect(dir.resolve("t.sock"))) {
+            TtrpcException e = assertThrows(TtrpcException.class, () -> client.call(TaskService.SERVICE, "Create",
+                    CreateTaskRequest.newBuilder().setId("slow").build(), io.urunc.proto.task.CreateTaskResponse.parser(),
+                    Duration.ofMillis(200), Map.of()));
+            assertEquals(Code.DEADLINE_EXCEEDED, e.code());
+
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while ((made.get() == null || !made.get().exitFuture().isDone()) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(made.get().exitFuture().isDone(), "the VMM the late Create started is stopped");
+            assertEquals(0, service.taskCount(), "no task keeps the daemon alive");
+            assertThrows(TtrpcException.class, () -> client.call(TaskService.SERVICE, "State",
+                    io.urunc.proto.task.StateRequest.newBuilder().setId("slow").build(),
+                    io.urunc.proto.task.StateResponse.parser(), Duration.ofSeconds(2), Map.of()));
+            assertEquals(List.of(), topics);
+        } finally {
+            server.close();
+        }
+    }
 }

@@ -45,38 +45,34 @@ class UnikernelTaskTest {
         return t.exitFuture().get(seconds, TimeUnit.SECONDS).code();
     }
 
-    @Test
-    void sigtermReachesTheVmmUnderItsPidNamespaceWrapper() throws Exception {
-        UnikernelTask t = task(STOPS_ON_TERM, false, Duration.ofSeconds(60));
-        t.start();
+    /** SIGTERM to a task in the given state; the exit code it reports. */
+    private int exitAfterSigterm(String script, boolean held, boolean started, Duration grace) throws Exception {
+        UnikernelTask t = task(script, held, grace);
+        if (started) t.start();
         Thread.sleep(200);
         t.kill(Libc.SIGTERM, false);
-        assertEquals(128 + Libc.SIGTERM, exitCodeWithin(t, 3), "stopped by SIGTERM, long before the grace");
+        return exitCodeWithin(t, 5);
+    }
+
+    @Test
+    void sigtermReachesTheVmmUnderItsPidNamespaceWrapper() throws Exception {
+        assertEquals(128 + Libc.SIGTERM, exitAfterSigterm(STOPS_ON_TERM, false, true, Duration.ofSeconds(60)),
+                "stopped by SIGTERM, long before the grace");
     }
 
     @Test
     void aVmmWithoutControlThatIgnoresSigtermIsKilledAfterTheGrace() throws Exception {
-        UnikernelTask t = task(IGNORES_TERM, false, Duration.ofMillis(500));
-        t.start();
-        Thread.sleep(200);
-        t.kill(Libc.SIGTERM, false);
-        assertEquals(128 + Libc.SIGKILL, exitCodeWithin(t, 5));
+        assertEquals(128 + Libc.SIGKILL, exitAfterSigterm(IGNORES_TERM, false, true, Duration.ofMillis(500)));
     }
 
     @Test
     void aCreatedHeldVmmIsStoppedBySigtermAndKilledAfterTheGrace() throws Exception {
-        UnikernelTask t = task(IGNORES_TERM, true, Duration.ofMillis(500));
-        Thread.sleep(200);
-        t.kill(Libc.SIGTERM, false);
-        assertEquals(128 + Libc.SIGKILL, exitCodeWithin(t, 5));
+        assertEquals(128 + Libc.SIGKILL, exitAfterSigterm(IGNORES_TERM, true, false, Duration.ofMillis(500)));
     }
 
     @Test
     void aRunningGuestThatIgnoresPowerOffIsKilledAfterTheGrace() throws Exception {
-        UnikernelTask t = task(IGNORES_TERM, true, Duration.ofMillis(500));
-        t.start();
-        t.kill(Libc.SIGTERM, false);
-        assertEquals(128 + Libc.SIGKILL, exitCodeWithin(t, 5));
+        assertEquals(128 + Libc.SIGKILL, exitAfterSigterm(IGNORES_TERM, true, true, Duration.ofMillis(500)));
     }
 
     @Test

@@ -1,0 +1,136 @@
+package io.urunc.it.shim;
+
+import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Exec;
+import io.urunc.it.support.Guests;
+import io.urunc.it.support.Processes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * What the daemon owes containerd and the node beyond a task's own life: task events in the order containerd's runc
+ * shim sends them (as `ctr events` shows them), and a bounded heap per task.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DaemonContractIT {
+    private static final String RUNTIME = "io.containerd.urunc.v2";
+    private static final int TASKS = 10;
+    /** Retained heap per running task (38 to 46 KiB measured on 2026-12-01); -Xmx64m is sized from it (StartCommand). */
+    private static final long CEILING_PER_TASK = 128 << 10;
+    private static final Pattern USED = Pattern.compile("used (\\d+)K");
+    private Containerd containerd;
+
+    @BeforeAll
+    void startContainerd() throws Exception {
+        containerd = Containerd.start();
+        Guests.importInto(containerd, "default", "tiny");
+    }
+
+    @AfterAll
+    void stopContainerd() {
+        if (containerd != null) containerd.close();
+    }
+
+    /** The task topics of one container, in the order containerd published them, while {@code action} ran. */
+    private List<String> topicsOf(String id, Runnable action) throws Exception {
+        Path out = containerd.dir().resolve(id + ".events");
+        ProcessBuilder pb = new ProcessBuilder("ctr", "--address", containerd.socket().toString(), "events")
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(containerd.env());
+        Process events = pb.start();
+        try {
+            Thread.sleep(500);
+            action.run();
+            Thread.sleep(1500); // an exit published late would arrive here
+        } finally {
+            events.destroy();
+            events.waitFor(5, TimeUnit.SECONDS);
+        }
+        return Files.readAllLines(out).stream()
+                .filter(l -> l.contains("\"" + id + "\"") || l.contains(":" + id + ",") || l.contains("\"container_id\":\"" + id))
+                .map(l -> l.replaceAll(".*?(/tasks/[a-z-]+).*", "$1"))
+                .filter(t -> t.startsWith("/tasks/"))
+                .toList();
+    }
+
+    private Exec.Result run(String... args) {
+        return containerd.ctr(Duration.ofMinutes(2), Exec.concat(List.of("run", "--rm", "--runtime", RUNTIME), args)
+                .toArray(String[]::new));
+    }
+
+    @Test
+    void aVmmThatDiesDuringCreateGetsNoTaskExit() throws Exception {
+        Exec.Result[] r = new Exec.Result[1];
+        // not a kernel: QEMU starts, refuses it and exits while Create waits for its control socket
+        List<String> topics = topicsOf("dies-in-create", () -> r[0] = run("--annotation",
+                "com.urunc.unikernel.binary=/urunc.json", Guests.TINY, "dies-in-create", "exit=0"));
+        assertNotEquals(0, r[0].exit(), r[0].toString());
+        assertTrue(r[0].stderr().contains("qemu exited with status 1"), r[0].toString());
+        assertFalse(topics.contains("/tasks/exit"), "no TaskExit for a task whose Create failed: " + topics);
+        assertFalse(topics.contains("/tasks/create"), topics.toString());
+        containerd.ctr("container", "delete", "dies-in-create");
+    }
+
+    @Test
+    void aTaskThatRunsReportsCreateStartExitDeleteInThatOrder() throws Exception {
+        Exec.Result[] r = new Exec.Result[1];
+        List<String> topics = topicsOf("in-order", () -> r[0] = run(Guests.TINY, "in-order", "exit=3"));
+        assertEquals(3, r[0].exit(), r[0].toString());
+        assertEquals(List.of("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"), topics);
+    }
+
+    /** The one daemon of this containerd (an idle one from an earlier test may still be on its way out). */
+    private long daemonPid() throws InterruptedException {
+        List<ProcessHandle> d = List.of();
+        for (int i = 0; i < 50; i++) {
+            d = Processes.matching("io.urunc.shim.Main").stream()
+                    .filter(p -> Processes.cmdline(p.pid()).contains(containerd.socket().toString()))
+                    .filter(p -> Processes.cmdline(p.pid()).endsWith(" daemon ")).toList();
+            if (d.size() == 1) return d.getFirst().pid();
+            Thread.sleep(100);
+        }
+        return fail("one daemon expected: " + d);
+    }
+
+    /** Bytes of live objects on the daemon's heap, after a full collection. */
+    private long liveHeap(long pid) {
+        String jcmd = Containerd.JAVA.replace("/bin/java", "/bin/jcmd");
+        Exec.run(Duration.ofSeconds(30), Map.of(), jcmd, Long.toString(pid), "GC.run").ok();
+        Exec.Result info = Exec.run(Duration.ofSeconds(30), Map.of(), jcmd, Long.toString(pid), "GC.heap_info").ok();
+        long used = 0;
+        for (String line : info.stdout().lines().toList()) {
+            Matcher m = USED.matcher(line);
+            // one line per generation (DefNew, Tenured), its spaces indented below it
+            if (!line.startsWith(" ") && line.contains(" total ") && m.find()) used += Long.parseLong(m.group(1)) << 10;
+        }
+        assertTrue(used > 0, info.stdout());
+        return used;
+    }
+
+    @Test
+    void aRunningTaskCostsTheDaemonLessThanItsCeiling() throws Exception {
+        containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "heap-0", "run").ok();
+        long pid = daemonPid();
+        long before = liveHeap(pid);
+        for (int i = 1; i <= TASKS; i++) containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "heap-" + i, "run").ok();
+        long after = liveHeap(pid);
+        long perTask = (after - before) / TASKS;
+        System.out.printf("daemon live heap: %d KiB with 1 task, %d KiB with %d: %d KiB per task%n",
+                before >> 10, after >> 10, TASKS + 1, perTask >> 10);
+        // Containerd.close() kills and deletes the tasks
+        assertTrue(perTask < CEILING_PER_TASK, "a task costs " + perTask + " bytes of heap");
+    }
+}
