@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -18,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * error ... emulation failure" or hang when a guest kernel switches to long mode), so KVM counts as usable only
  * if QEMU under {@code -accel kvm} runs a tiny BIOS image that does such a switch and reports through
  * isa-debug-exit (resource {@code qemu/kvm-probe.bin}, source {@code src/main/asm/kvm-probe.S}).
- * The result is cached per QEMU binary for the life of the process.
+ * The result is cached per QEMU binary for the life of the process and, given a directory, on disk for the boot
+ * ({@link KvmVerdicts}): the next daemon does not probe again.
  */
 public final class AcceleratorDetector {
     private static final Logger LOG = LogManager.getLogger(AcceleratorDetector.class);
@@ -39,16 +41,21 @@ public final class AcceleratorDetector {
      * AUTO becomes KVM if usable, else TCG with a warning.
      */
     public static Accelerator resolve(Accelerator requested, Path qemuBinary) {
+        return resolve(requested, qemuBinary, Optional.empty());
+    }
+
+    /** As {@link #resolve(Accelerator, Path)}, remembering the KVM verdict in {@code verdictDir} across processes. */
+    public static Accelerator resolve(Accelerator requested, Path qemuBinary, Optional<Path> verdictDir) {
         return switch (requested) {
             case TCG -> Accelerator.TCG;
             case KVM -> {
-                ProbeResult r = kvm(qemuBinary);
+                ProbeResult r = kvm(qemuBinary, verdictDir);
                 if (!r.usable()) throw new AcceleratorUnavailableException("KVM was requested but cannot run a guest here: " + r.detail()
                         + " (use accelerator TCG or AUTO)");
                 yield Accelerator.KVM;
             }
             case AUTO -> {
-                ProbeResult r = kvm(qemuBinary);
+                ProbeResult r = kvm(qemuBinary, verdictDir);
                 if (r.usable()) yield Accelerator.KVM;
                 LOG.warn("KVM unusable ({}); falling back to TCG software emulation, guests will run much slower", r.detail());
                 yield Accelerator.TCG;
@@ -58,7 +65,23 @@ public final class AcceleratorDetector {
 
     /** Cached KVM verdict for this QEMU binary. */
     public static ProbeResult kvm(Path qemuBinary) {
-        return CACHE.computeIfAbsent(qemuBinary, AcceleratorDetector::checkKvm);
+        return kvm(qemuBinary, Optional.empty());
+    }
+
+    /** Cached KVM verdict for this QEMU binary: this process's, else the one remembered in {@code verdictDir}. */
+    public static ProbeResult kvm(Path qemuBinary, Optional<Path> verdictDir) {
+        return CACHE.computeIfAbsent(qemuBinary, q -> {
+            Optional<ProbeResult> remembered = verdictDir.flatMap(d -> KvmVerdicts.read(d, q));
+            if (remembered.isPresent()) return remembered.get();
+            ProbeResult r = checkKvm(q);
+            verdictDir.ifPresent(d -> KvmVerdicts.write(d, q, r));
+            return r;
+        });
+    }
+
+    /** Forgets this process's verdicts (tests: a fresh daemon). */
+    static void forgetProcessCache() {
+        CACHE.clear();
     }
 
     private static ProbeResult checkKvm(Path qemuBinary) {

@@ -49,4 +49,28 @@ class AcceleratorDetectorTest {
         AcceleratorDetector.resolve(Accelerator.AUTO, QEMU);
         assertTrue(System.nanoTime() - t1 < 50_000_000L, "second resolution is served from the per-process cache");
     }
+
+    @Test
+    void theVerdictIsRememberedOnDiskForTheNextDaemonAndOnlyUnderTheSameConditions(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path qemu = Path.of("/usr/bin/qemu-system-x86_64");
+        AcceleratorDetector.forgetProcessCache();
+        AcceleratorDetector.ProbeResult first = AcceleratorDetector.kvm(qemu, java.util.Optional.of(dir));
+        AcceleratorDetector.forgetProcessCache(); // a new daemon
+        long t0 = System.nanoTime();
+        AcceleratorDetector.ProbeResult again = AcceleratorDetector.kvm(qemu, java.util.Optional.of(dir));
+        assertTrue(System.nanoTime() - t0 < 50_000_000L, "read from disk, not probed again");
+        assertEquals(first, again);
+
+        // another QEMU build (same path, new mtime) is probed again: the remembered verdict no longer applies
+        Path file;
+        try (var files = java.nio.file.Files.list(dir)) {
+            file = files.filter(f -> f.getFileName().toString().startsWith("kvm-")).findFirst().orElseThrow();
+        }
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
+        String stored = java.nio.file.Files.readString(file);
+        java.nio.file.Files.writeString(file, stored.replaceFirst("qemu=[^ ]+", "qemu=/usr/bin/qemu-system-x86_64/1/1"));
+        assertTrue(KvmVerdicts.read(dir, qemu).isEmpty(), "a verdict for other conditions is not used");
+        AcceleratorDetector.forgetProcessCache();
+    }
 }

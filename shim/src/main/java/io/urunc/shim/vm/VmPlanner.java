@@ -173,7 +173,7 @@ public final class VmPlanner {
         if (!hv.name().equals("qemu")) return requested == Accelerator.AUTO ? Accelerator.KVM : requested;
         try {
             return accelerators.computeIfAbsent(binary + "|" + requested,
-                    k -> AcceleratorDetector.resolve(requested, binary));
+                    k -> AcceleratorDetector.resolve(requested, binary, Optional.of(config.stateDir().resolve("kvm"))));
         } catch (AcceleratorUnavailableException e) {
             throw TtrpcException.failedPrecondition("hypervisor qemu: " + e.getMessage());
         }
