@@ -21,6 +21,12 @@ public final class Main {
             out.println("containerd-shim-urunc-v2:\n  Version: " + VERSION + "\n  Runtime: io.containerd.urunc.v2");
             return;
         }
+        if (args.info()) {
+            byte[] info = RuntimeInfoCommand.info().toByteArray();
+            out.write(info, 0, info.length);
+            out.flush();
+            return;
+        }
         ShimConfig config;
         try {
             config = ConfigLoader.load(System.getenv());
