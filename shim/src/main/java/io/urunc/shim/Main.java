@@ -36,9 +36,10 @@ public final class Main {
         }
         switch (args.action()) {
             case "start" -> {
-                requireNamespaceAndId(args);
                 try {
-                    out.print(StartCommand.run(args, config, Path.of(System.getProperty("user.dir"))));
+                    ShimArgs start = StartInput.apply(args, StartInput.bootstrapParams(StartInput.read(System.in)));
+                    requireNamespaceAndId(start);
+                    out.print(StartCommand.run(start, config, Path.of(System.getProperty("user.dir"))));
                     out.flush();
                 } catch (IOException | RuntimeException e) {
                     fail("start", e.getMessage());
