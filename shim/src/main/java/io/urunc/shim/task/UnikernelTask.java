@@ -156,6 +156,7 @@ public final class UnikernelTask implements Task {
         LOG.info("task {}: VMM {} exited with status {} -> exit code {}", id(), pid(), rawStatus, code);
         VmControl c = control;
         if (c != null) c.close();
+        setup.io().closeOutputs();
         life.exited(pid(), code);
     }
 
