@@ -5,11 +5,15 @@ import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Mounts;
 import io.urunc.it.support.Processes;
+import io.urunc.it.support.Stack;
 import io.urunc.it.runc.BusyboxRootfs;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,20 +29,25 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Unikernels through a real containerd, the real shim binary, and real QEMU (TCG): what `ctr` users see.
+ * Unikernels through a real containerd (each {@link Stack}), the real shim binary, and real QEMU (TCG): what `ctr`
+ * users see.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Stack.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ShimLifecycleIT {
+    @Parameter
+    Stack stack;
     private static final String RUNTIME = "io.containerd.urunc.v2";
     private Containerd containerd;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     void startContainerd() throws Exception {
-        containerd = Containerd.start();
+        containerd = Containerd.start(stack);
         Guests.importInto(containerd, "default", "tiny", "hello");
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stopContainerd() {
         if (containerd != null) containerd.close();
     }
@@ -172,7 +181,7 @@ class ShimLifecycleIT {
     }
 
     private Process startRun(String id) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("ctr", "--address", containerd.socket().toString(), "run", "--rm",
+        List<String> cmd = new ArrayList<>(List.of(containerd.stack().ctr(), "--address", containerd.socket().toString(), "run", "--rm",
                 "--runtime", RUNTIME, Guests.TINY, id, "run"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(containerd.dir().resolve(id + ".out").toFile());

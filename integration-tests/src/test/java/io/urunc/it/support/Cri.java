@@ -90,11 +90,15 @@ public final class Cri implements AutoCloseable {
 
     /** Starts containerd with CRI, imports the pause and busybox images and waits until CRI reports ready. */
     public static Cri start() throws IOException, InterruptedException {
-        return start("");
+        return start(Stack.CONTAINERD_1_6);
     }
 
-    /** As {@link #start()}, with extra TOML appended to the urunc shim's config. */
-    public static Cri start(String uruncConfig) throws IOException, InterruptedException {
+    public static Cri start(Stack stack) throws IOException, InterruptedException {
+        return start(stack, "");
+    }
+
+    /** As {@link #start(Stack)}, with extra TOML appended to the urunc shim's config. */
+    public static Cri start(Stack stack, String uruncConfig) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "ucri");
         Containerd containerd = null;
         Cri cri = null;
@@ -106,7 +110,8 @@ public final class Cri implements AutoCloseable {
             Path images = dir.resolve("images");
             Path pause = PlainImages.pause(images);
             Path busybox = PlainImages.busybox(images);
-            containerd = Containerd.start(criConfig(dir, confDir), uruncConfig);
+            containerd = Containerd.start(stack, stack.containerd2() ? criConfig2(dir, confDir) : criConfig(dir, confDir),
+                    uruncConfig);
             cri = new Cri(dir, net, containerd);
             containerd.ctr(Duration.ofMinutes(1), "-n", K8S_NAMESPACE, "images", "import", pause.toString()).ok();
             containerd.ctr(Duration.ofMinutes(1), "-n", K8S_NAMESPACE, "images", "import", busybox.toString()).ok();
@@ -145,6 +150,36 @@ public final class Cri implements AutoCloseable {
                   conf_dir = "%4$s"
                   max_conf_num = 1
                 """.formatted(cri, PlainImages.PAUSE, dir.resolve("runc"), confDir);
+    }
+
+    /** containerd 2.x (config version 3): CRI is split into runtime and image plugins; NRI is off. */
+    private static String criConfig2(Path dir, Path confDir) {
+        String runtime = "plugins.\"io.containerd.cri.v1.runtime\"";
+        return """
+                disabled_plugins = ["io.containerd.nri.v1.nri"]
+                [plugins."io.containerd.grpc.v1.cri"]
+                  stream_server_address = "127.0.0.1"
+                  stream_server_port = "0"
+                [plugins."io.containerd.cri.v1.images"]
+                  snapshotter = "overlayfs"
+                [plugins."io.containerd.cri.v1.images".pinned_images]
+                  sandbox = "%2$s"
+                [%1$s]
+                  restrict_oom_score_adj = true
+                  enable_selinux = false
+                [%1$s.containerd]
+                  default_runtime_name = "runc"
+                [%1$s.containerd.runtimes.runc]
+                  runtime_type = "io.containerd.runc.v2"
+                [%1$s.containerd.runtimes.runc.options]
+                  Root = "%3$s"
+                [%1$s.containerd.runtimes.urunc]
+                  runtime_type = "io.containerd.urunc.v2"
+                [%1$s.cni]
+                  bin_dirs = ["/usr/lib/cni"]
+                  conf_dir = "%4$s"
+                  max_conf_num = 1
+                """.formatted(runtime, PlainImages.PAUSE, dir.resolve("runc"), confDir);
     }
 
     private static String conflist(int net, Path ipamDir) {
