@@ -102,7 +102,7 @@ class DockerPortIT {
                 """);
         Map<String, String> env = new HashMap<>(dockerd.env());
         env.put("DOCKER_BUILDKIT", "0");
-        Exec.run(Duration.ofSeconds(60), env, "docker", "build", "-q", "-t", "urunc.test/busybox:latest", ctx.toString()).ok();
+        Exec.run(Duration.ofSeconds(60), env, containerd.stack().docker(), "build", "-q", "-t", "urunc.test/busybox:latest", ctx.toString()).ok();
         int port = freeLocalPort();
         String id = dockerd.docker("run", "-d", "-p", "127.0.0.1:" + port + ":80", "urunc.test/busybox:latest",
                 "httpd", "-f", "-p", "80", "-h", "/www").ok().stdout().strip();

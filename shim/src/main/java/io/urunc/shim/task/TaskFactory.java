@@ -3,6 +3,7 @@ package io.urunc.shim.task;
 import io.urunc.image.InvalidMetadataException;
 import io.urunc.image.MetadataResolver;
 import io.urunc.image.UnikernelMetadata;
+import io.urunc.network.NetnsExecutor;
 import io.urunc.network.NetworkAttachment;
 import io.urunc.proto.task.CreateTaskRequest;
 import io.urunc.proto.types.Mount;
@@ -10,6 +11,7 @@ import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.bundle.BundleException;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.io.TaskIo;
+import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.netns.TaskNetwork;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmNamespaces;
@@ -23,6 +25,7 @@ import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.LaunchPlan;
 
 import java.io.IOException;
+import java.net.NetworkInterface;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +42,7 @@ import java.util.Optional;
  * half-way leaves nothing behind.
  */
 public final class TaskFactory {
+    static final String DOCKER_NAMESPACE = "moby";
     private final ShimConfig config;
     private final String namespace;
     private final MetadataResolver metadata;
@@ -120,25 +124,72 @@ public final class TaskFactory {
             return delegate.create(req, bundle, runDir, cleanup, events);
         }
         VmPlanner.Target target = planner.resolve(found.get(), rootfs);
-        TaskNetwork.Setup network = TaskNetwork.prepare(bundle, rootfs, id,
-                config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
-        if (network.ownNetns()) store.save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
-        network.attachment().filter(NetworkAttachment::hasTap).ifPresent(a ->
-                store.save(record[0] = record[0].withTap(a.netns().toString(), a.tapName())));
-        LaunchPlan plan = planner.plan(id, target, bundle, network.attachment(), runDir);
-        VmProcess.NamespaceEntry namespaces = VmNamespaces.of(bundle.namespaces(), network.netns());
+        Optional<Path> dockerNetns = dockerConfiguresNetworkAfterCreate(bundle)
+                ? Optional.of(createOwnNetns(id, runDir, record, cleanup)) : Optional.empty();
+        Bundle spec = dockerNetns.map(bundle::withNetworkNamespace).orElse(bundle);
+        VmLaunch.Preparation prepare = () -> {
+            TaskNetwork.Setup network = TaskNetwork.prepare(spec, rootfs, id,
+                    config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
+            if (network.ownNetns()) store.save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
+            network.attachment().filter(NetworkAttachment::hasTap).ifPresent(a ->
+                    store.save(record[0] = record[0].withTap(a.netns().toString(), a.tapName())));
+            LaunchPlan plan = planner.plan(id, target, spec, network.attachment(), runDir);
+            return new VmLaunch.Ready(plan, VmNamespaces.of(spec.namespaces(), network.netns()));
+        };
+        VmLaunch launch = dockerNetns.isPresent()
+                ? VmLaunch.replannedAtStartIf(() -> configured(dockerNetns.get()), prepare) : VmLaunch.of(prepare);
 
         TaskIo io = openStdio(req, cleanup);
 
         Optional<Cgroup> cgroup = bundle.cgroupsPath().flatMap(Cgroup::create);
         cgroup.ifPresent(c -> cleanup.push("cgroup", c::delete));
 
-        TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), target.hypervisor(), plan, io,
-                cgroup, namespaces, cleanup,
+        TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), target.hypervisor(),
+                launch, io, cgroup, cleanup,
                 pid -> store.save(record[0] = record[0].withPid(pid)), controlConnector);
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
         task.launch();
         return task;
+    }
+
+    /**
+     * Docker (containerd namespace {@value #DOCKER_NAMESPACE}) from 26 on asks for a new network namespace without
+     * hooks and moves the container's veth into {@code /proc/<pid>/ns/net} of the pid Create answered, before
+     * Start. The namespace must outlive the VMM launched at Create, which is replaced at Start: the shim pins it.
+     */
+    private boolean dockerConfiguresNetworkAfterCreate(Bundle bundle) {
+        return namespace.equals(DOCKER_NAMESPACE) && bundle.networkNamespace().isEmpty() && bundle.newNetworkNamespace()
+                && bundle.prestartHooks().isEmpty();
+    }
+
+    private Path createOwnNetns(String id, Path runDir, TaskRecord[] record, Cleanup cleanup) throws TtrpcException {
+        Path file = config.stateDir().resolve("netns").resolve(runDir.getFileName());
+        try {
+            OwnNetworkNamespace.create(file);
+        } catch (IOException e) {
+            throw TtrpcException.internal("task " + id + ": " + e.getMessage());
+        }
+        cleanup.push("network namespace " + file, () -> OwnNetworkNamespace.remove(file));
+        store.save(record[0] = record[0].withOwnNetns(file.toString()));
+        return file;
+    }
+
+    /** Whether an interface other than loopback in {@code netns} has an IPv4 address. */
+    private static boolean configured(Path netns) {
+        try {
+            return NetnsExecutor.callIn(netns, () -> NetworkInterface.networkInterfaces()
+                    .anyMatch(TaskFactory::addressedNonLoopback));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static boolean addressedNonLoopback(NetworkInterface i) {
+        try {
+            return !i.isLoopback() && i.inetAddresses().anyMatch(a -> a instanceof java.net.Inet4Address);
+        } catch (java.net.SocketException e) {
+            return false;
+        }
     }
 
     /** The task's stdio FIFOs, closed by its cleanup; a bad path or URI is the caller's error. */

@@ -19,10 +19,9 @@ public record TaskSetup(
         Path bundle,
         boolean terminal,
         Hypervisor hypervisor,
-        LaunchPlan plan,
+        VmLaunch launch,
         TaskIo io,
         Optional<Cgroup> cgroup,
-        VmProcess.NamespaceEntry namespaces,
         Cleanup cleanup,
         LongConsumer pidRecorder,
         ControlConnector controlConnector) {
@@ -35,14 +34,14 @@ public record TaskSetup(
 
     /** Whether the VMM is started at Create, with the guest held until Start. */
     public boolean holdsBeforeStart() {
-        return plan.controlSocket().isPresent();
+        return launch.ready().plan().controlSocket().isPresent();
     }
 
     void persistPid(long pid) {
         pidRecorder.accept(pid);
     }
 
-    VmControl awaitControl(VmProcess vmm, TaskIo io) throws TtrpcException {
+    VmControl awaitControl(VmProcess vmm, LaunchPlan plan, TaskIo io) throws TtrpcException {
         return controlConnector.connect(hypervisor, plan, vmm, io);
     }
 }
