@@ -29,8 +29,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Reads container labels and image manifest annotations from containerd over its gRPC socket (the shim's
- * {@code -address}): Containers.Get, Images.Get, Content.Read. An index target is narrowed to the manifest
+ * Reads container labels, image manifest annotations and image config labels from containerd over its gRPC
+ * socket (the shim's {@code -address}): Containers.Get, Images.Get, Content.Read. An index target is narrowed to the manifest
  * for linux and this machine's architecture. A missing container or image gives empty maps. Every call has a
  * short deadline. Open it only when needed (Create) and close it afterwards: it owns an event loop thread.
  */
@@ -41,7 +41,9 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
     private static final Set<String> INDEX_TYPES = Set.of(
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.list.v2+json");
+    /** An index, manifest or config of a real image is a few KiB; a hostile one may be huge. */
     private static final long MAX_BLOB_BYTES = 4 << 20;
+    private static final String URUNC_PREFIX = "com.urunc.";
     /** Content.Read's messages carry offsets besides the data; the blob limit itself is checked below. */
     private static final long MAX_READ_RESPONSE_BYTES = MAX_BLOB_BYTES + (64 << 10);
 
@@ -66,8 +68,31 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
 
     @Override
     public Map<String, String> imageManifestAnnotations(String namespace, String containerId) throws IOException {
+        return uruncEntries(manifest(namespace, containerId).map(m -> m.path("annotations")));
+    }
+
+    @Override
+    public Map<String, String> imageConfigLabels(String namespace, String containerId) throws IOException {
+        Optional<JsonNode> manifest = manifest(namespace, containerId);
+        if (manifest.isEmpty()) return Map.of();
+        String config = manifest.get().path("config").path("digest").asText("");
+        if (config.isEmpty()) return Map.of();
+        return uruncEntries(Optional.of(readJson(namespace, config).path("config").path("Labels")));
+    }
+
+    /** The {@code com.urunc.} entries of a JSON object of strings: nothing else of a hostile image is kept. */
+    private static Map<String, String> uruncEntries(Optional<JsonNode> object) {
+        Map<String, String> out = new LinkedHashMap<>();
+        object.ifPresent(o -> o.properties().forEach(e -> {
+            if (e.getKey().startsWith(URUNC_PREFIX) && e.getValue().isTextual()) out.put(e.getKey(), e.getValue().asText());
+        }));
+        return out;
+    }
+
+    /** The manifest of the container's image for this platform; empty without container, image name or image. */
+    private Optional<JsonNode> manifest(String namespace, String containerId) throws IOException {
         Optional<Container> c = container(namespace, containerId);
-        if (c.isEmpty() || c.get().getImage().isEmpty()) return Map.of();
+        if (c.isEmpty() || c.get().getImage().isEmpty()) return Optional.empty();
         String image = c.get().getImage();
         Descriptor target;
         try {
@@ -75,7 +100,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
                     GetImageRequest.newBuilder().setName(image).build().toByteArray(), deadline);
             target = parse("Images.Get " + image, () -> GetImageResponse.parseFrom(response)).getImage().getTarget();
         } catch (GrpcException e) {
-            if (e.code() == GrpcCode.NOT_FOUND) return Map.of();
+            if (e.code() == GrpcCode.NOT_FOUND) return Optional.empty();
             throw failure("Images.Get " + image, e);
         }
         JsonNode manifest = readJson(namespace, target.getDigest());
@@ -84,10 +109,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
                     .orElseThrow(() -> new IOException("image " + image + ": its index has no manifest for linux/" + hostArch()));
             manifest = readJson(namespace, digest);
         }
-        Map<String, String> out = new LinkedHashMap<>();
-        JsonNode annotations = manifest.path("annotations");
-        annotations.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
-        return out;
+        return Optional.of(manifest);
     }
 
     private Optional<Container> container(String namespace, String containerId) throws IOException {
