@@ -62,6 +62,17 @@ class ShimLifecycleIT {
         return "\n--- shim logs\n" + containerd.shimLogs() + "\n--- containerd\n" + containerd.log();
     }
 
+    /** containerd 2.x asks `-info` at every Create and may call RPCs 1.6 never did: all must be answered. */
+    @Test
+    void containerdOfTheStackGetsEveryAnswerItAsks() {
+        String version = containerd.ctr("version").ok().stdout();
+        assertTrue(version.contains(stack.containerd2() ? "Version:  2.1" : "Version:  1.6"), stack + ": " + version);
+        Exec.Result ok = run("--rm", Guests.TINY, "tiny-asks", "exit=0");
+        assertEquals(0, ok.exit(), ok + diagnostics());
+        assertFalse(containerd.log().contains("failed to load runtime info"), "-info answered: " + containerd.log());
+        assertFalse(containerd.shimLogs().contains("with UNIMPLEMENTED"), "no RPC went unanswered: " + containerd.shimLogs());
+    }
+
     @Test
     void guestOutputAndExitCodeReachCtr() {
         Exec.Result ok = run("--rm", Guests.TINY, "tiny-ok", "exit=0");
