@@ -183,6 +183,23 @@ class ShimLifecycleIT {
         assertNothingLeftFor("plain");
     }
 
+    /**
+     * Create with no rootfs mounts and the rootfs already in place: what `ctr run --rootfs` sends, and what
+     * containerd 2.2+'s mount manager sends for mount types the shim does not declare in `-info`.
+     */
+    @Test
+    void unikernelInARootfsContainerdAlreadyMounted() throws Exception {
+        Path rootfs = Files.createDirectories(Files.createTempDirectory(containerd.dir(), "premounted").resolve("rootfs"));
+        Files.copy(Containerd.REPO.resolve("guests/out/tiny/tiny.elf"), rootfs.resolve("tiny.elf"));
+        Exec.Result r = containerd.ctr("run", "--rm", "--runtime", RUNTIME,
+                "--annotation", "com.urunc.unikernel.unikernelType=linux", "--annotation", "com.urunc.unikernel.hypervisor=qemu",
+                "--annotation", "com.urunc.unikernel.binary=/tiny.elf", "--rootfs", rootfs.toString(), "premounted", "exit=3");
+        assertEquals(3, r.exit(), r + diagnostics());
+        assertTrue(r.stdout().contains("TINY: booted"), r.toString());
+        assertTrue(Files.exists(rootfs.resolve("tiny.elf")), "the rootfs containerd owns is left as it was");
+        assertNothingLeftFor("premounted");
+    }
+
     private void assertCreateFails(String id, String annotation, String expectedInError) throws Exception {
         Exec.Result r = run("--rm", "--annotation", annotation, Guests.TINY, id, "exit=0");
         assertNotEquals(0, r.exit(), r.toString());

@@ -46,16 +46,18 @@ public final class Containerd implements AutoCloseable {
                 default_memory_mb = 128
                 """.formatted(uruncState) + uruncConfig);
         Path config = dir.resolve("config.toml");
+        String[] extra = splitAtFirstTable(extraConfig);
         Files.writeString(config, """
                 version = %d
                 root = "%s"
                 state = "%s"
+                %s
                 [grpc]
                   address = "%s"
                 [ttrpc]
                   address = "%s.ttrpc"
-                """.formatted(stack.containerd2() ? 3 : 2, dir.resolve("root"), dir.resolve("state"), socket, socket)
-                + extraConfig);
+                """.formatted(stack.containerd2() ? 3 : 2, dir.resolve("root"), dir.resolve("state"), extra[0].strip(),
+                socket, socket) + extra[1]);
         env.put("PATH", bin + ":" + stack.pathPrefix() + "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env.put("URUNC_CONFIG_FILE", uruncToml.toString());
         ProcessBuilder pb = new ProcessBuilder(stack.containerd(), "--config", config.toString(), "--log-level", "debug")
@@ -76,6 +78,14 @@ public final class Containerd implements AutoCloseable {
             if (System.nanoTime() > deadline) throw new IllegalStateException("containerd not ready: " + log());
             Thread.sleep(50);
         }
+    }
+
+    /** TOML's top-level keys (disabled_plugins) and its tables: the keys must come before every table. */
+    private static String[] splitAtFirstTable(String toml) {
+        int at = toml.startsWith("[") ? 0 : toml.indexOf("\n[");
+        if (at < 0) return new String[] {toml, ""};
+        if (at > 0) at++;
+        return new String[] {toml.substring(0, at), toml.substring(at)};
     }
 
     /** Debian 12's containerd without CRI. */

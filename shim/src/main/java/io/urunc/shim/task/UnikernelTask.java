@@ -119,8 +119,8 @@ public final class UnikernelTask implements Task {
             else if (setup.launch().replanIfStale()) replaceHeldVmm();
             life.started(pid());
             VmControl c = control;
-            // A held VMM (launched at Create, or just now when its launch waited for Start) is let go; one that
-            // already died is reported by its exit event, after this start.
+            // A held VMM (from Create, or started again just now) is let go; one that already died is reported
+            // by its exit event, after this start.
             if (c != null && vmm.alive()) release(c);
         } catch (IOException | TtrpcException e) {
             life.startAbandoned();
