@@ -80,6 +80,15 @@ class DockerRunIT {
     }
 
     @Test
+    void runningUnikernelIsRemovedByRmForce() throws Exception {
+        String id = dockerd.docker("run", "-d", "--runtime", Dockerd.RUNTIME, Guests.TINY, "run").ok().stdout().strip();
+        checks.awaitLog(id, "TINY: running", Duration.ofSeconds(30));
+        dockerd.docker(Duration.ofSeconds(20), "rm", "-f", id).ok();
+        assertEquals("", dockerd.docker("ps", "-aq").ok().stdout().strip(), "no container is left");
+        checks.assertNothingLeft();
+    }
+
+    @Test
     void detachedUnikernelIsListedStoppedAndRemoved() throws Exception {
         String id = dockerd.docker("run", "-d", "--runtime", Dockerd.RUNTIME, "--name", "tiny-detached", Guests.TINY, "run")
                 .ok().stdout().strip();
