@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds urunc-java, installs the shim for containerd and boots a unikernel through containerd.
-#   sudo ./install.sh            build + install + run the demo (a Linux unikernel printing a greeting)
+#   ./install.sh                 build + install + run the demo (as root) (a Linux unikernel printing a greeting)
 #   PREFIX=/opt/urunc ./install.sh   install elsewhere (default /usr/local)
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Whole-process timings through a private containerd, in one run:
-#   `ctr run --rm` of the tiny unikernel through urunc (QEMU/TCG) vs `ctr run --rm` of /bin/true through runc,
-#   and the memory of the shim processes with N tasks running (urunc: one daemon; runc: one shim per task).
+# Whole-process timings through private containerds, in one run, on both stacks (Debian 12's containerd 1.6 and
+# containerd 2.1 from scripts/forky-stack.sh):
+#   warm: `ctr run --rm` of the tiny unikernel through urunc (QEMU/TCG, daemon running) vs `ctr run --rm` of
+#         /bin/true through runc; cold: the same, each in a fresh containerd namespace (urunc then starts its
+#         daemon's JVM); and, on 1.6, the memory of the shim processes with N tasks running.
 # Needs root and a built tree (./mvnw -DskipTests install; guests/build.sh; guests/build-images.sh).
-# Usage: bench/run-start.sh [runs] [tasks]   (defaults 15 and 5)
+# Usage: bench/run-start.sh [runs] [tasks] [cold runs]   (defaults 15, 5 and 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${1:-15}; TASKS=${2:-5}
+RUNS=${1:-15}; TASKS=${2:-5}; COLD=${3:-3}
 JAVA=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+FORKY=${FORKY_ROOT:-/opt/urunc-forky}/usr/bin
 D=$(mktemp -d /tmp/ubench.XXXX)
+CPIDS=()
 cleanup() {
-    for t in $(ctr --address $D/c.sock tasks ls -q 2>/dev/null); do ctr --address $D/c.sock tasks kill -s SIGKILL $t >/dev/null 2>&1 || true; done
+    for dir in "$D"/*/; do
+        [ -S "$dir/c.sock" ] || continue
+        local c="${dir%/}/ctr.sh"
+        for ns in $("$c" namespaces ls -q 2>/dev/null); do
+            for t in $("$c" -n "$ns" tasks ls -q 2>/dev/null); do "$c" -n "$ns" tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true; done
+            sleep 0.5
+            for t in $("$c" -n "$ns" tasks ls -q 2>/dev/null); do "$c" -n "$ns" tasks delete -f "$t" >/dev/null 2>&1 || true; done
+            for k in $("$c" -n "$ns" containers ls -q 2>/dev/null); do "$c" -n "$ns" containers delete "$k" >/dev/null 2>&1 || true; done
+        done
+    done
+    for p in "${CPIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     sleep 1
-    for t in $(ctr --address $D/c.sock tasks ls -q 2>/dev/null); do ctr --address $D/c.sock tasks delete -f $t >/dev/null 2>&1 || true; done
-    for c in $(ctr --address $D/c.sock containers ls -q 2>/dev/null); do ctr --address $D/c.sock containers delete $c >/dev/null 2>&1 || true; done
-    kill "$CPID" 2>/dev/null || true; sleep 1
     pkill -f "$D" 2>/dev/null || true
     grep -o " $D[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     rm -rf "$D"
@@ -24,29 +35,54 @@ mkdir -p $D/bin $D/rootfs/bin
 sed -e "s#@URUNC_HOME@#$PWD/shim/target/dist#" -e "s#@URUNC_JAVA@#$JAVA#" shim/target/dist/bin/containerd-shim-urunc-v2 > $D/bin/containerd-shim-urunc-v2
 chmod +x $D/bin/containerd-shim-urunc-v2
 cp /bin/busybox $D/rootfs/bin/ && for a in true sleep sh; do ln -s busybox $D/rootfs/bin/$a; done
-printf '[shim]\nstate_dir = "%s/u"\nidle_exit_seconds = 30\n[monitors.qemu]\naccelerator = "tcg"\ndefault_memory_mb = 64\n' $D > $D/urunc.toml
-printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s/c.sock"\n' $D $D $D > $D/config.toml
-PATH=$D/bin:$PATH URUNC_CONFIG_FILE=$D/urunc.toml containerd --config $D/config.toml >$D/containerd.log 2>&1 &
-CPID=$!
-C="ctr --address $D/c.sock"
-for _ in $(seq 100); do $C version >/dev/null 2>&1 && break; sleep 0.1; done
-$C images import guests/out/images/tiny.tar >/dev/null
 
 ms() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-# warm both paths once (the urunc daemon's JVM start is paid here, and reported separately)
-t0=$(ms); $C run --rm --runtime io.containerd.urunc.v2 urunc.test/tiny:latest warm exit=0 >/dev/null; t1=$(ms)
-first_urunc=$(( (t1 - t0) / 1000000 ))
-$C run --rm --runtime io.containerd.runc.v2 --rootfs $D/rootfs warm2 /bin/true >/dev/null
-for i in $(seq $RUNS); do
-    t0=$(ms); $C run --rm --runtime io.containerd.urunc.v2 urunc.test/tiny:latest u$i exit=0 >/dev/null; t1=$(ms)
-    echo $(( (t1 - t0) / 1000000 )) >> $D/urunc.ms
-    t0=$(ms); $C run --rm --runtime io.containerd.runc.v2 --rootfs $D/rootfs r$i /bin/true >/dev/null; t1=$(ms)
-    echo $(( (t1 - t0) / 1000000 )) >> $D/runc.ms
-done
-mu=$(median < $D/urunc.ms); mr=$(median < $D/runc.ms)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
+elapsed() { local t0; t0=$(ms); "$@" >/dev/null; echo $(( ($(ms) - t0) / 1000000 )); }
 
-# memory: TASKS long-running tasks of each kind, then the shims' RSS and PSS
+# start_containerd NAME BINDIR CONFIG_VERSION: a private containerd; $S/ctr.sh is its ctr
+start_containerd() {
+    local name=$1 bindir=$2 version=$3 pathprefix=
+    S=$D/$name; mkdir -p $S
+    [ "$bindir" = /usr/bin ] || pathprefix=$bindir:
+    printf '[shim]\nstate_dir = "%s/u"\nidle_exit_seconds = 30\n[monitors.qemu]\naccelerator = "tcg"\ndefault_memory_mb = 64\n' $S > $S/urunc.toml
+    printf 'version = %s\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.nri.v1.nri"]\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' \
+        $version $S $S $S $S > $S/config.toml
+    PATH=$D/bin:$pathprefix$PATH URUNC_CONFIG_FILE=$S/urunc.toml $bindir/containerd --config $S/config.toml >$S/containerd.log 2>&1 &
+    CPIDS+=($!)
+    printf '#!/bin/sh\nexec %s/ctr --address %s/c.sock "$@"\n' $bindir $S > $S/ctr.sh; chmod +x $S/ctr.sh
+    for _ in $(seq 100); do $S/ctr.sh version >/dev/null 2>&1 && break; sleep 0.1; done
+    $S/ctr.sh version >/dev/null
+}
+
+urunc_run() { $C -n "$1" run --rm --runtime io.containerd.urunc.v2 urunc.test/tiny:latest "$2" exit=0; }
+runc_run() { $C -n "$1" run --rm --runtime io.containerd.runc.v2 --rootfs $D/rootfs "$2" /bin/true; }
+
+# bench_starts NAME: fills WARM_U WARM_R COLD_U COLD_R (medians, ms)
+bench_starts() {
+    local name=$1 i
+    C=$S/ctr.sh
+    $C -n default images import guests/out/images/tiny.tar >/dev/null
+    for i in $(seq $COLD); do
+        $C -n cold$i images import guests/out/images/tiny.tar >/dev/null
+        elapsed urunc_run cold$i cu$i >> $S/cold-urunc.ms
+        elapsed runc_run cold$i cr$i >> $S/cold-runc.ms
+    done
+    urunc_run default warm >/dev/null; runc_run default warm2 >/dev/null
+    for i in $(seq $RUNS); do
+        elapsed urunc_run default u$i >> $S/urunc.ms
+        elapsed runc_run default r$i >> $S/runc.ms
+    done
+    WARM_U=$(median < $S/urunc.ms); WARM_R=$(median < $S/runc.ms)
+    COLD_U=$(median < $S/cold-urunc.ms); COLD_R=$(median < $S/cold-runc.ms)
+}
+
+start_containerd 1.6 /usr/bin 2
+bench_starts 1.6
+W16=($WARM_U $WARM_R); C16=($COLD_U $COLD_R)
+
+# memory on 1.6: TASKS long-running tasks of each kind, then the shims' RSS and PSS
 for i in $(seq $TASKS); do
     $C run -d --runtime io.containerd.urunc.v2 urunc.test/tiny:latest mu$i run >/dev/null
     $C run -d --runtime io.containerd.runc.v2 --rootfs $D/rootfs mr$i /bin/sleep 1000 >/dev/null
@@ -54,14 +90,30 @@ done
 sleep 2
 kb() { awk -v k="$1" '$1==k":" {s+=$2} END {print s+0}' "$2" 2>/dev/null; }
 sum_mem() { local key=$1; shift; local s=0; for p in "$@"; do s=$(( s + $(kb $key /proc/$p/smaps_rollup) )); done; echo $s; }
-upids=$(pgrep -f "io.urunc.shim.Main.*$D/c.sock.* daemon" || true)
+upids=$(pgrep -f "io.urunc.shim.Main -namespace default -address $S/c.sock .* daemon" || true)
 rpids=$(pgrep -f "containerd-shim-runc-v2 -namespace default -id mr" || true)
 [ -n "$rpids" ] || rpids=$(for p in $(pgrep -f containerd-shim-runc-v2); do grep -q "$D" /proc/$p/environ 2>/dev/null && echo $p; done)
 urss=$(sum_mem Rss $upids); upss=$(sum_mem Pss $upids)
 rrss=$(sum_mem Rss $rpids); rpss=$(sum_mem Pss $rpids)
-printf '\n%-46s %10s %10s %8s\n' "measurement (median of $RUNS)" urunc runc ratio
-printf '%-46s %8s ms %8s ms %8s\n' "ctr run --rm (tiny unikernel / runc true)" "$mu" "$mr" "$(awk -v a=$mu -v b=$mr 'BEGIN{printf "%.2fx", a/b}')"
-printf '%-46s %8s ms\n' "first task of a namespace (daemon JVM start)" "$first_urunc"
-printf '%-46s %7s KiB %7s KiB %8s\n' "shim RSS with $TASKS running tasks" "$urss" "$rrss" "$(awk -v a=$urss -v b=$rrss 'BEGIN{printf "%.2fx", a/b}')"
-printf '%-46s %7s KiB %7s KiB %8s\n' "shim PSS with $TASKS running tasks" "$upss" "$rpss" "$(awk -v a=$upss -v b=$rpss 'BEGIN{printf "%.2fx", a/b}')"
+
+if [ -x $FORKY/containerd ]; then
+    start_containerd 2.1 $FORKY 3
+    bench_starts 2.1
+    W21=($WARM_U $WARM_R); C21=($COLD_U $COLD_R)
+else
+    echo "containerd 2.1 not found in $FORKY: run scripts/forky-stack.sh" >&2
+    W21=(0 1); C21=(0 1)
+fi
+
+printf '\n%-56s %10s %10s %8s\n' "ctr run --rm (median; warm of $RUNS, cold of $COLD)" urunc runc ratio
+for row in "warm, containerd 1.6|${W16[0]}|${W16[1]}" "warm, containerd 2.1|${W21[0]}|${W21[1]}" \
+           "cold (new namespace, daemon JVM start), containerd 1.6|${C16[0]}|${C16[1]}" \
+           "cold (new namespace, daemon JVM start), containerd 2.1|${C21[0]}|${C21[1]}"; do
+    IFS='|' read -r label u r <<< "$row"
+    printf '%-56s %8s ms %8s ms %8s\n' "$label" "$u" "$r" "$(ratio "$u" "$r")"
+done
+printf '%-56s %8s\n' "warm ratio 2.1 / warm ratio 1.6" \
+    "$(awk -v a=${W21[0]} -v b=${W21[1]} -v c=${W16[0]} -v d=${W16[1]} 'BEGIN{printf "%.2f", (a/b)/(c/d)}')"
+printf '%-56s %7s KiB %7s KiB %8s\n' "shim RSS with $TASKS running tasks (1.6)" "$urss" "$rrss" "$(ratio $urss $rrss)"
+printf '%-56s %7s KiB %7s KiB %8s\n' "shim PSS with $TASKS running tasks (1.6)" "$upss" "$rpss" "$(ratio $upss $rpss)"
 echo "(urunc daemons: $(echo $upids | wc -w); runc shims: $(echo $rpids | wc -w); QEMU memory is the guest's and not counted)"

@@ -21,3 +21,5 @@ if [ ! -x "$JDK/bin/java" ]; then
     [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] || exit 1
 fi
 # The Debian docker.io and containerd packages start their services; tests use private instances.
+# containerd 2.1 + Docker 28 (Debian forky), unpacked beside Debian 12's stack: the tests run on both.
+"$(dirname "$0")/forky-stack.sh" >/dev/null

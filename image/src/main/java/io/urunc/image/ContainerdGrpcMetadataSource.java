@@ -25,8 +25,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Reads container labels and image manifest annotations from containerd over its gRPC socket (the shim's
- * {@code -address}): Containers.Get, Images.Get, Content.Read. An index target is narrowed to the manifest
+ * Reads container labels, image manifest annotations and image config labels from containerd over its gRPC
+ * socket (the shim's {@code -address}): Containers.Get, Images.Get, Content.Read. An index target is narrowed to the manifest
  * for linux and this machine's architecture. A missing container or image gives empty maps. Every call has a
  * short deadline. Open it only when needed (Create) and close it afterwards: it owns an event loop thread.
  */
@@ -37,6 +37,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
     private static final Set<String> INDEX_TYPES = Set.of(
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.list.v2+json");
+    /** An index, manifest or config of a real image is a few KiB; a hostile one may be huge. */
     private static final long MAX_BLOB_BYTES = 4 << 20;
     /** Content.Read's messages carry offsets besides the data; the blob limit itself is checked below. */
     private static final long MAX_READ_RESPONSE_BYTES = MAX_BLOB_BYTES + (64 << 10);
@@ -62,8 +63,20 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
 
     @Override
     public Map<String, String> imageManifestAnnotations(String namespace, String containerId) throws IOException {
+        return manifest(namespace, containerId).map(ManifestScan::annotations).orElse(Map.of());
+    }
+
+    @Override
+    public Map<String, String> imageConfigLabels(String namespace, String containerId) throws IOException {
+        Optional<String> config = manifest(namespace, containerId).flatMap(ManifestScan::configDigest);
+        if (config.isEmpty()) return Map.of();
+        return readContent(namespace, config.get(), ManifestScan::configLabels);
+    }
+
+    /** The manifest of the container's image for this platform; empty without container, image name or image. */
+    private Optional<ManifestScan> manifest(String namespace, String containerId) throws IOException {
         Optional<Container> c = container(namespace, containerId);
-        if (c.isEmpty() || c.get().getImage().isEmpty()) return Map.of();
+        if (c.isEmpty() || c.get().getImage().isEmpty()) return Optional.empty();
         String image = c.get().getImage();
         Descriptor target;
         try {
@@ -71,7 +84,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
                     GetImageRequest.newBuilder().setName(image).build().toByteArray(), deadline);
             target = parse("Images.Get " + image, () -> GetImageResponse.parseFrom(response)).getImage().getTarget();
         } catch (GrpcException e) {
-            if (e.code() == GrpcCode.NOT_FOUND) return Map.of();
+            if (e.code() == GrpcCode.NOT_FOUND) return Optional.empty();
             throw failure("Images.Get " + image, e);
         }
         ManifestScan manifest = readManifest(namespace, target.getDigest());
@@ -80,7 +93,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
                     .orElseThrow(() -> new IOException("image " + image + ": its index has no manifest for linux/" + hostArch()));
             manifest = readManifest(namespace, digest);
         }
-        return manifest.annotations();
+        return Optional.of(manifest);
     }
 
     private Optional<Container> container(String namespace, String containerId) throws IOException {
@@ -95,8 +108,16 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
         return Optional.of(parse("Containers.Get " + containerId, () -> GetContainerResponse.parseFrom(response)).getContainer());
     }
 
-    /** Streamed and scanned, never held as a tree: only the {@code com.urunc.} annotations are kept. */
     private ManifestScan readManifest(String namespace, String digest) throws IOException {
+        return readContent(namespace, digest, in -> ManifestScan.read(in, hostArch()));
+    }
+
+    private interface Scan<T> {
+        T scan(java.io.InputStream content) throws IOException;
+    }
+
+    /** A blob streamed and scanned, never held as a tree: only what the scan keeps ({@code com.urunc.} keys) stays. */
+    private <T> T readContent(String namespace, String digest, Scan<T> scan) throws IOException {
         List<byte[]> messages;
         try {
             messages = client.serverStreaming(CONTENT_READ, namespaceHeader(namespace),
@@ -108,7 +129,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
             throw failure("Content.Read " + digest, e);
         }
         try (ContentStream content = new ContentStream(messages, digest, MAX_BLOB_BYTES)) {
-            return ManifestScan.read(content, hostArch());
+            return scan.scan(content);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IOException("content " + digest + " is not valid JSON: " + e.getOriginalMessage(), e);
         }

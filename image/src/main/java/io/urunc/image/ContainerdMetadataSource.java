@@ -5,11 +5,16 @@ import java.util.Map;
 
 /**
  * The metadata containerd holds about a container: its labels ({@code ctr run IMAGE} copies the image
- * config labels there) and the annotations of its image's manifest. Either map is empty when there is
- * nothing (no image, e.g. {@code ctr run --rootfs}).
+ * config labels there), the annotations of its image's manifest and the labels of its image's config (what
+ * docker's containerd image store leaves: it names the image on the container but copies no labels). Any
+ * map is empty when there is nothing (no image, e.g. {@code ctr run --rootfs}, docker's graph drivers).
  */
 public interface ContainerdMetadataSource {
     Map<String, String> containerLabels(String namespace, String containerId) throws IOException;
 
     Map<String, String> imageManifestAnnotations(String namespace, String containerId) throws IOException;
+
+    default Map<String, String> imageConfigLabels(String namespace, String containerId) throws IOException {
+        return Map.of();
+    }
 }

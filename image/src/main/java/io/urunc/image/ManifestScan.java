@@ -19,9 +19,10 @@ import java.util.Optional;
  * @param annotations  the top-level annotations whose key starts with {@value #KEPT_PREFIX}
  * @param platformDigest the manifest for linux and the wanted architecture, if listed
  * @param soleDigest   the digest of an index's only manifest when it names no platform (single-image tools)
+ * @param configDigest a manifest's image config
  */
 record ManifestScan(boolean index, Map<String, String> annotations, Optional<String> platformDigest,
-                    Optional<String> soleDigest) {
+                    Optional<String> soleDigest, Optional<String> configDigest) {
     static final String KEPT_PREFIX = "com.urunc.";
     // image-chosen keys must not grow a symbol table: each name is looked at once
     private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
@@ -36,12 +37,15 @@ record ManifestScan(boolean index, Map<String, String> annotations, Optional<Str
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object");
             Map<String, String> annotations = new LinkedHashMap<>();
             boolean index = false;
+            Optional<String> config = Optional.empty();
             Entries entries = new Entries(arch);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 if (field.equals("annotations") && value == JsonToken.START_OBJECT) {
                     readAnnotations(p, annotations);
+                } else if (field.equals("config") && value == JsonToken.START_OBJECT) {
+                    config = Optional.ofNullable(stringField(p, "digest"));
                 } else if (field.equals("manifests") && value == JsonToken.START_ARRAY) {
                     index = true;
                     while (p.nextToken() == JsonToken.START_OBJECT) entries.add(p);
@@ -49,8 +53,42 @@ record ManifestScan(boolean index, Map<String, String> annotations, Optional<Str
                     p.skipChildren();
                 }
             }
-            return new ManifestScan(index, Map.copyOf(annotations), entries.match, entries.sole());
+            return new ManifestScan(index, Map.copyOf(annotations), entries.match, entries.sole(), config);
         }
+    }
+
+    /** The {@code com.urunc.} labels of an image config ({@code config.Labels}), scanned the same way. */
+    static Map<String, String> configLabels(InputStream in) throws IOException {
+        Map<String, String> labels = new LinkedHashMap<>();
+        try (JsonParser p = JSON.createParser(in)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (!field.equals("config") || value != JsonToken.START_OBJECT) {
+                    p.skipChildren();
+                    continue;
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String inner = p.currentName();
+                    if (p.nextToken() == JsonToken.START_OBJECT && inner.equals("Labels")) readAnnotations(p, labels);
+                    else p.skipChildren();
+                }
+            }
+        }
+        return Map.copyOf(labels);
+    }
+
+    /** The string value of {@code name} in the object the parser is in; the rest of the object is skipped. */
+    private static String stringField(JsonParser p, String name) throws IOException {
+        String found = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            if (field.equals(name) && value == JsonToken.VALUE_STRING) found = p.getText();
+            else p.skipChildren();
+        }
+        return found;
     }
 
     private static void readAnnotations(JsonParser p, Map<String, String> out) throws IOException {

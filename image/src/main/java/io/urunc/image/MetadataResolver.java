@@ -15,8 +15,8 @@ import java.util.Optional;
 
 /**
  * Finds a container's unikernel metadata. Each key is looked up in this order, the first source holding it
- * wins: OCI spec annotations, image manifest annotations, container labels (both from containerd, when a
- * {@link ContainerdMetadataSource} is given), {@code /urunc.json} in the rootfs. Values are decoded by the
+ * wins: OCI spec annotations, image manifest annotations, container labels, image config labels (all three
+ * from containerd, when a {@link ContainerdMetadataSource} is given), {@code /urunc.json} in the rootfs. Values are decoded by the
  * rules of {@link ValueDecoder}. {@code unikernelVersion} is also read under its bima alias
  * {@code com.urunc.unikernel.version}, {@code mountRootfs} under urunc 0.5's {@code useDMBlock}.
  * The binary, initrd and block paths must name regular files inside the rootfs.
@@ -45,6 +45,7 @@ public final class MetadataResolver {
         if (containerd != null) {
             raw.put(MetadataSource.MANIFEST, fromContainerd(MetadataSource.MANIFEST, namespace, containerId));
             raw.put(MetadataSource.LABEL, fromContainerd(MetadataSource.LABEL, namespace, containerId));
+            raw.put(MetadataSource.IMAGE_CONFIG, fromContainerd(MetadataSource.IMAGE_CONFIG, namespace, containerId));
         }
         raw.put(MetadataSource.URUNC_JSON, UruncJson.read(rootfs));
         if (raw.values().stream().allMatch(Map::isEmpty)) return Optional.empty();
@@ -127,9 +128,11 @@ public final class MetadataResolver {
     private Map<String, String> fromContainerd(MetadataSource which, String namespace, String containerId)
             throws InvalidMetadataException {
         try {
-            Map<String, String> m = which == MetadataSource.MANIFEST
-                    ? containerd.imageManifestAnnotations(namespace, containerId)
-                    : containerd.containerLabels(namespace, containerId);
+            Map<String, String> m = switch (which) {
+                case MANIFEST -> containerd.imageManifestAnnotations(namespace, containerId);
+                case IMAGE_CONFIG -> containerd.imageConfigLabels(namespace, containerId);
+                default -> containerd.containerLabels(namespace, containerId);
+            };
             return onlyUrunc(m);
         } catch (IOException e) {
             throw new InvalidMetadataException("cannot read the " + which.description + "s of container "

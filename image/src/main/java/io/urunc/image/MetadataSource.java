@@ -5,6 +5,7 @@ enum MetadataSource {
     SPEC("OCI spec annotation"),
     MANIFEST("image manifest annotation"),
     LABEL("container label"),
+    IMAGE_CONFIG("image config label"),
     URUNC_JSON("/" + Annotations.URUNC_JSON);
 
     final String description;

@@ -117,6 +117,16 @@ class ContainerdGrpcMetadataSourceTest {
         }
     }
 
+    /** What docker's containerd image store leaves: the container names its image, its own labels say nothing. */
+    @Test
+    void readsTheImageConfigLabelsOfTheContainersImage() throws Exception {
+        try (var src = new ContainerdGrpcMetadataSource(sock())) {
+            assertEquals(Map.of(Annotations.HYPERVISOR, MetadataResolverTest.b64("hvt")), src.imageConfigLabels(NS, "c1"),
+                    "only the com.urunc. labels of the config");
+            assertEquals(Map.of(), src.imageConfigLabels(NS, "no-such-container"));
+        }
+    }
+
     @Test
     void resolverCombinesContainerdAndSpec() throws Exception {
         Path rootfs = Files.createDirectories(dir.resolve("rootfs/unikernel"));
@@ -152,7 +162,7 @@ class ContainerdGrpcMetadataSourceTest {
         String layerDigest = put(blobs, layer);
         String config = """
                 {"architecture":"amd64","os":"linux","config":{"Cmd":["/unikernel/hello.hvt"],
-                 "Labels":{"com.urunc.unikernel.hypervisor":"%s"}},
+                 "Labels":{"com.urunc.unikernel.hypervisor":"%s","org.opencontainers.image.title":"hello"}},
                  "rootfs":{"type":"layers","diff_ids":["%s"]}}""".formatted(MetadataResolverTest.b64("hvt"), layerDigest);
         String configDigest = put(blobs, config.getBytes(StandardCharsets.UTF_8));
         String manifest = """

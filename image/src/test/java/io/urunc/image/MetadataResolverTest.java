@@ -52,6 +52,28 @@ class MetadataResolverTest {
         public Map<String, String> imageManifestAnnotations(String ns, String id) { return manifest; }
     }
 
+    /** Docker's containerd image store: the container names the image; only the image's config has labels. */
+    record ImageConfigOnly(Map<String, String> configLabels) implements ContainerdMetadataSource {
+        public Map<String, String> containerLabels(String ns, String id) { return Map.of(); }
+        public Map<String, String> imageManifestAnnotations(String ns, String id) { return Map.of(); }
+        public Map<String, String> imageConfigLabels(String ns, String id) { return configLabels; }
+    }
+
+    @Test
+    void imageConfigLabelsAreASourceAfterContainerLabelsAndBeforeUruncJson() throws Exception {
+        uruncJson("{\"" + HYPERVISOR + "\": \"" + b64("firecracker") + "\", \"" + UNIKERNEL_TYPE + "\": \"" + b64("linux") + "\"}");
+        UnikernelMetadata md = resolve(Map.of(), new ImageConfigOnly(Map.of(UNIKERNEL_TYPE, "unikraft", HYPERVISOR, "qemu",
+                BINARY, "/unikernel/app.qemu"))).orElseThrow();
+        assertEquals("unikraft", md.unikernelType());
+        assertEquals("qemu", md.hypervisor(), "the image config wins over /urunc.json");
+        assertEquals("image config label", md.sources().get(HYPERVISOR));
+        Files.delete(rootfs.resolve("urunc.json"));
+
+        var e = assertThrows(InvalidMetadataException.class,
+                () -> resolve(Map.of(), new ImageConfigOnly(Map.of(UNIKERNEL_TYPE, "unikraft", BINARY, "/unikernel/app.qemu"))));
+        assertTrue(e.getMessage().contains(HYPERVISOR + " is missing"), "names the missing key: " + e.getMessage());
+    }
+
     private Optional<UnikernelMetadata> resolve(Map<String, String> spec, ContainerdMetadataSource cd) throws Exception {
         return new MetadataResolver(cd).resolve(spec, rootfs, "default", "c1");
     }

@@ -90,6 +90,11 @@ public final class UnikernelNetwork {
         remove(netns, TapNames.tapFor(containerId), containerId);
     }
 
+    /** Whether a link other than loopback in {@code netns} has an IPv4 address (something for a VM to take over). */
+    public static boolean hasAddressedInterface(Path netns) throws NetworkException {
+        return new NetnsInspector(Commands.in(netns)).links().stream().anyMatch(l -> !l.loopback() && !l.ipv4().isEmpty());
+    }
+
     /** The attachments present in a namespace, by container id (for reconciling after a restart). */
     public static List<String> attachedContainerIds(Path netns) throws NetworkException {
         List<String> ids = new ArrayList<>();

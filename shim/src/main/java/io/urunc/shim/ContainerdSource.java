@@ -41,4 +41,9 @@ final class ContainerdSource implements ContainerdMetadataSource {
     public Map<String, String> imageManifestAnnotations(String namespace, String containerId) throws IOException {
         return delegate().imageManifestAnnotations(namespace, containerId);
     }
+
+    @Override
+    public Map<String, String> imageConfigLabels(String namespace, String containerId) throws IOException {
+        return delegate().imageConfigLabels(namespace, containerId);
+    }
 }

@@ -21,6 +21,12 @@ public final class Main {
             out.println("containerd-shim-urunc-v2:\n  Version: " + VERSION + "\n  Runtime: io.containerd.urunc.v2");
             return;
         }
+        if (args.info()) {
+            byte[] info = RuntimeInfoCommand.info().toByteArray();
+            out.write(info, 0, info.length);
+            out.flush();
+            return;
+        }
         ShimConfig config;
         try {
             config = ConfigLoader.load(System.getenv());
@@ -30,9 +36,10 @@ public final class Main {
         }
         switch (args.action()) {
             case "start" -> {
-                requireNamespaceAndId(args);
                 try {
-                    out.print(StartCommand.run(args, config, Path.of(System.getProperty("user.dir"))));
+                    ShimArgs start = StartInput.apply(args, StartInput.bootstrapParams(StartInput.read(System.in)));
+                    requireNamespaceAndId(start);
+                    out.print(StartCommand.run(start, config, Path.of(System.getProperty("user.dir"))));
                     out.flush();
                 } catch (IOException | RuntimeException e) {
                     fail("start", e.getMessage());

@@ -104,6 +104,8 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         try {
             method = registry.lookup(request.getService(), request.getMethod());
         } catch (TtrpcException e) {
+            // a newer containerd may call what this shim does not serve: say so where operators look
+            LOG.info("answered {}/{} with {}: {}", request.getService(), request.getMethod(), e.code(), e.getMessage());
             reply(frame.streamId(), Statuses.errorResponse(e));
             return;
         }

@@ -12,10 +12,14 @@ import io.urunc.it.support.Cri;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Http;
 import io.urunc.it.support.PlainImages;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.urunc.it.support.Stack;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,18 +36,22 @@ import static org.junit.jupiter.api.Assertions.fail;
  * CNI bridge, logs, exit codes); pods with runtime handler {@code urunc} run unikernel containers next to a pause
  * container the shim hands to runc, and must leave nothing behind.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Stack.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CriPodIT {
+    @Parameter
+    Stack stack;
     private static final Duration GUEST_LIMIT = Duration.ofSeconds(90);
     private Cri cri;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     void start() throws Exception {
-        cri = Cri.start();
+        cri = Cri.start(stack);
         cri.importGuests("hello", "httpd");
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stop() {
         if (cri != null) cri.close();
     }

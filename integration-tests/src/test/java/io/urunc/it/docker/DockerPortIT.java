@@ -5,11 +5,15 @@ import io.urunc.it.support.Dockerd;
 import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Mounts;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.urunc.it.support.Stack;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,23 +34,27 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A unikernel HTTP server reached through `docker run -p 127.0.0.1:PORT:80` (docker-proxy, bridge, tap). */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Stack.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DockerPortIT {
+    @Parameter
+    Stack stack;
     private Containerd containerd;
     private Dockerd dockerd;
     private DockerChecks checks;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     @Timeout(value = 5, unit = TimeUnit.MINUTES) // may build the guests first
     void startDocker() throws Exception {
         assumeTrue(Dockerd.available(), "needs root and docker.io");
-        containerd = Containerd.start();
+        containerd = Containerd.start(stack);
         dockerd = Dockerd.start(containerd);
         dockerd.loadImages("httpd");
         checks = new DockerChecks(containerd, dockerd);
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stopDocker() {
         if (dockerd != null) dockerd.close();
         if (containerd != null) containerd.close();
@@ -94,7 +102,7 @@ class DockerPortIT {
                 """);
         Map<String, String> env = new HashMap<>(dockerd.env());
         env.put("DOCKER_BUILDKIT", "0");
-        Exec.run(Duration.ofSeconds(60), env, "docker", "build", "-q", "-t", "urunc.test/busybox:latest", ctx.toString()).ok();
+        Exec.run(Duration.ofSeconds(60), env, containerd.stack().docker(), "build", "-q", "-t", "urunc.test/busybox:latest", ctx.toString()).ok();
         int port = freeLocalPort();
         String id = dockerd.docker("run", "-d", "-p", "127.0.0.1:" + port + ":80", "urunc.test/busybox:latest",
                 "httpd", "-f", "-p", "80", "-h", "/www").ok().stdout().strip();

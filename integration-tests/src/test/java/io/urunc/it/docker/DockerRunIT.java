@@ -4,11 +4,15 @@ import io.urunc.it.support.Containerd;
 import io.urunc.it.support.Dockerd;
 import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.urunc.it.support.Stack;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -18,25 +22,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Unikernels through `docker run --runtime urunc`: a private dockerd on a private containerd, real QEMU (TCG). */
+/**
+ * Unikernels through `docker run --runtime urunc`: a private dockerd on a private containerd, real QEMU (TCG), on
+ * each {@link Stack}. On Docker 28 + containerd 2.x `docker run` returns only once the shim closes its ends of the
+ * stdio FIFOs: containerd's client waits for EOF on them before it deletes the task.
+ */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Stack.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class DockerRunIT {
+    @Parameter
+    Stack stack;
     private Containerd containerd;
     private Dockerd dockerd;
     private DockerChecks checks;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     @Timeout(value = 5, unit = TimeUnit.MINUTES) // may build the guests first
     void startDocker() throws Exception {
         assumeTrue(Dockerd.available(), "needs root and docker.io");
-        containerd = Containerd.start();
+        containerd = Containerd.start(stack);
         dockerd = Dockerd.start(containerd);
         dockerd.loadImages("hello", "tiny");
         checks = new DockerChecks(containerd, dockerd);
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stopDocker() {
         if (dockerd != null) dockerd.close();
         if (containerd != null) containerd.close();
@@ -64,6 +76,15 @@ class DockerRunIT {
         Exec.Result r = dockerd.docker(Duration.ofSeconds(60), "run", "--rm", "--runtime", Dockerd.RUNTIME, Guests.TINY, "exit=5");
         assertEquals(5, r.exit(), r + checks.diagnostics());
         assertTrue(r.stdout().contains("TINY: booted"), r.toString());
+        checks.assertNothingLeft();
+    }
+
+    @Test
+    void runningUnikernelIsRemovedByRmForce() throws Exception {
+        String id = dockerd.docker("run", "-d", "--runtime", Dockerd.RUNTIME, Guests.TINY, "run").ok().stdout().strip();
+        checks.awaitLog(id, "TINY: running", Duration.ofSeconds(30));
+        dockerd.docker(Duration.ofSeconds(20), "rm", "-f", id).ok();
+        assertEquals("", dockerd.docker("ps", "-aq").ok().stdout().strip(), "no container is left");
         checks.assertNothingLeft();
     }
 

@@ -78,6 +78,9 @@ class RuncProcessesIT {
         // When the init dies, the rest of a host-pid-namespace container is ended and reaped too.
         ctr("run", "-d", "--runtime", RUNTIME, "--with-ns", HOST_PID_NS, "--rootfs", rootfs.toString(),
                 "leftover", "/bin/sh", "-c", "/bin/sleep 1007 & exec /bin/sleep 1008").ok();
+        // ctr returns once the init runs; its shell may not have forked the child yet
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && processesMatching("sleep 1007").isEmpty()) Thread.sleep(50);
         assertEquals(1, processesMatching("sleep 1007").size());
         ctr("task", "kill", "-s", "SIGKILL", "leftover").ok();
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -5,11 +5,15 @@ import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Mounts;
 import io.urunc.it.support.Processes;
+import io.urunc.it.support.Stack;
 import io.urunc.it.runc.BusyboxRootfs;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,20 +29,25 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Unikernels through a real containerd, the real shim binary, and real QEMU (TCG): what `ctr` users see.
+ * Unikernels through a real containerd (each {@link Stack}), the real shim binary, and real QEMU (TCG): what `ctr`
+ * users see.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Stack.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ShimLifecycleIT {
+    @Parameter
+    Stack stack;
     private static final String RUNTIME = "io.containerd.urunc.v2";
     private Containerd containerd;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     void startContainerd() throws Exception {
-        containerd = Containerd.start();
+        containerd = Containerd.start(stack);
         Guests.importInto(containerd, "default", "tiny", "hello");
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stopContainerd() {
         if (containerd != null) containerd.close();
     }
@@ -51,6 +60,17 @@ class ShimLifecycleIT {
 
     private String diagnostics() {
         return "\n--- shim logs\n" + containerd.shimLogs() + "\n--- containerd\n" + containerd.log();
+    }
+
+    /** containerd 2.x asks `-info` at every Create and may call RPCs 1.6 never did: all must be answered. */
+    @Test
+    void containerdOfTheStackGetsEveryAnswerItAsks() {
+        String version = containerd.ctr("version").ok().stdout();
+        assertTrue(version.contains(stack.containerd2() ? "Version:  2.1" : "Version:  1.6"), stack + ": " + version);
+        Exec.Result ok = run("--rm", Guests.TINY, "tiny-asks", "exit=0");
+        assertEquals(0, ok.exit(), ok + diagnostics());
+        assertFalse(containerd.log().contains("failed to load runtime info"), "-info answered: " + containerd.log());
+        assertFalse(containerd.shimLogs().contains("with UNIMPLEMENTED"), "no RPC went unanswered: " + containerd.shimLogs());
     }
 
     @Test
@@ -163,6 +183,23 @@ class ShimLifecycleIT {
         assertNothingLeftFor("plain");
     }
 
+    /**
+     * Create with no rootfs mounts and the rootfs already in place: what `ctr run --rootfs` sends, and what
+     * containerd 2.2+'s mount manager sends for mount types the shim does not declare in `-info`.
+     */
+    @Test
+    void unikernelInARootfsContainerdAlreadyMounted() throws Exception {
+        Path rootfs = Files.createDirectories(Files.createTempDirectory(containerd.dir(), "premounted").resolve("rootfs"));
+        Files.copy(Containerd.REPO.resolve("guests/out/tiny/tiny.elf"), rootfs.resolve("tiny.elf"));
+        Exec.Result r = containerd.ctr("run", "--rm", "--runtime", RUNTIME,
+                "--annotation", "com.urunc.unikernel.unikernelType=linux", "--annotation", "com.urunc.unikernel.hypervisor=qemu",
+                "--annotation", "com.urunc.unikernel.binary=/tiny.elf", "--rootfs", rootfs.toString(), "premounted", "exit=3");
+        assertEquals(3, r.exit(), r + diagnostics());
+        assertTrue(r.stdout().contains("TINY: booted"), r.toString());
+        assertTrue(Files.exists(rootfs.resolve("tiny.elf")), "the rootfs containerd owns is left as it was");
+        assertNothingLeftFor("premounted");
+    }
+
     private void assertCreateFails(String id, String annotation, String expectedInError) throws Exception {
         Exec.Result r = run("--rm", "--annotation", annotation, Guests.TINY, id, "exit=0");
         assertNotEquals(0, r.exit(), r.toString());
@@ -172,7 +209,7 @@ class ShimLifecycleIT {
     }
 
     private Process startRun(String id) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("ctr", "--address", containerd.socket().toString(), "run", "--rm",
+        List<String> cmd = new ArrayList<>(List.of(containerd.stack().ctr(), "--address", containerd.socket().toString(), "run", "--rm",
                 "--runtime", RUNTIME, Guests.TINY, id, "run"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(containerd.dir().resolve(id + ".out").toFile());

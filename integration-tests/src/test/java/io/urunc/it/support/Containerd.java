@@ -23,9 +23,12 @@ public final class Containerd implements AutoCloseable {
     private final Path socket;
     private final Path uruncState;
     private final Process process;
+    private final Stack stack;
     private final Map<String, String> env = new HashMap<>();
 
-    private Containerd(Path dir, String extraConfig, String uruncConfig) throws IOException, InterruptedException {
+    private Containerd(Stack stack, Path dir, String extraConfig, String uruncConfig) throws IOException, InterruptedException {
+        stack.requireInstalled();
+        this.stack = stack;
         this.dir = dir;
         this.socket = dir.resolve("c.sock");
         this.uruncState = dir.resolve("u");
@@ -43,18 +46,21 @@ public final class Containerd implements AutoCloseable {
                 default_memory_mb = 128
                 """.formatted(uruncState) + uruncConfig);
         Path config = dir.resolve("config.toml");
+        String[] extra = splitAtFirstTable(extraConfig);
         Files.writeString(config, """
-                version = 2
+                version = %d
                 root = "%s"
                 state = "%s"
+                %s
                 [grpc]
                   address = "%s"
                 [ttrpc]
                   address = "%s.ttrpc"
-                """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket) + extraConfig);
-        env.put("PATH", bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+                """.formatted(stack.containerd2() ? 3 : 2, dir.resolve("root"), dir.resolve("state"), extra[0].strip(),
+                socket, socket) + extra[1]);
+        env.put("PATH", bin + ":" + stack.pathPrefix() + "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env.put("URUNC_CONFIG_FILE", uruncToml.toString());
-        ProcessBuilder pb = new ProcessBuilder("containerd", "--config", config.toString(), "--log-level", "debug")
+        ProcessBuilder pb = new ProcessBuilder(stack.containerd(), "--config", config.toString(), "--log-level", "debug")
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("containerd.log").toFile());
         pb.environment().putAll(env);
@@ -74,15 +80,32 @@ public final class Containerd implements AutoCloseable {
         }
     }
 
-    /** containerd without CRI. */
+    /** TOML's top-level keys (disabled_plugins) and its tables: the keys must come before every table. */
+    private static String[] splitAtFirstTable(String toml) {
+        int at = toml.startsWith("[") ? 0 : toml.indexOf("\n[");
+        if (at < 0) return new String[] {toml, ""};
+        if (at > 0) at++;
+        return new String[] {toml.substring(0, at), toml.substring(at)};
+    }
+
+    /** Debian 12's containerd without CRI. */
     public static Containerd start() throws IOException, InterruptedException {
-        return start("disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n", "");
+        return start(Stack.CONTAINERD_1_6);
+    }
+
+    /** containerd of {@code stack} without CRI (nor, on 2.x, NRI, which would open /var/run/nri). */
+    public static Containerd start(Stack stack) throws IOException, InterruptedException {
+        return start(stack, "disabled_plugins = [\"io.containerd.grpc.v1.cri\", \"io.containerd.nri.v1.nri\"]\n", "");
     }
 
     public static Containerd start(String extraConfig, String uruncConfig) throws IOException, InterruptedException {
+        return start(Stack.CONTAINERD_1_6, extraConfig, uruncConfig);
+    }
+
+    public static Containerd start(Stack stack, String extraConfig, String uruncConfig) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "uit");
         try {
-            return new Containerd(dir, extraConfig, uruncConfig);
+            return new Containerd(stack, dir, extraConfig, uruncConfig);
         } catch (IOException | InterruptedException | RuntimeException e) {
             deleteTree(dir);
             throw e;
@@ -104,6 +127,10 @@ public final class Containerd implements AutoCloseable {
         return socket;
     }
 
+    public Stack stack() {
+        return stack;
+    }
+
     public Path dir() {
         return dir;
     }
@@ -121,7 +148,7 @@ public final class Containerd implements AutoCloseable {
     }
 
     public Exec.Result ctr(Duration timeout, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ctr", "--address", socket.toString()));
+        List<String> cmd = new ArrayList<>(List.of(stack.ctr(), "--address", socket.toString()));
         cmd.addAll(List.of(args));
         return Exec.run(timeout, env, cmd);
     }

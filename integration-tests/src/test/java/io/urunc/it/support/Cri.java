@@ -90,11 +90,15 @@ public final class Cri implements AutoCloseable {
 
     /** Starts containerd with CRI, imports the pause and busybox images and waits until CRI reports ready. */
     public static Cri start() throws IOException, InterruptedException {
-        return start("");
+        return start(Stack.CONTAINERD_1_6);
     }
 
-    /** As {@link #start()}, with extra TOML appended to the urunc shim's config. */
-    public static Cri start(String uruncConfig) throws IOException, InterruptedException {
+    public static Cri start(Stack stack) throws IOException, InterruptedException {
+        return start(stack, "");
+    }
+
+    /** As {@link #start(Stack)}, with extra TOML appended to the urunc shim's config. */
+    public static Cri start(Stack stack, String uruncConfig) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "ucri");
         Containerd containerd = null;
         Cri cri = null;
@@ -106,7 +110,7 @@ public final class Cri implements AutoCloseable {
             Path images = dir.resolve("images");
             Path pause = PlainImages.pause(images);
             Path busybox = PlainImages.busybox(images);
-            containerd = Containerd.start(criConfig(dir, confDir), uruncConfig);
+            containerd = Containerd.start(stack, criConfig(stack, dir, confDir), uruncConfig);
             cri = new Cri(dir, net, containerd);
             containerd.ctr(Duration.ofMinutes(1), "-n", K8S_NAMESPACE, "images", "import", pause.toString()).ok();
             containerd.ctr(Duration.ofMinutes(1), "-n", K8S_NAMESPACE, "images", "import", busybox.toString()).ok();
@@ -122,29 +126,46 @@ public final class Cri implements AutoCloseable {
         }
     }
 
-    private static String criConfig(Path dir, Path confDir) {
-        String cri = "plugins.\"io.containerd.grpc.v1.cri\"";
-        return """
-                [%1$s]
-                  sandbox_image = "%2$s"
-                  restrict_oom_score_adj = true
+    /**
+     * The CRI configuration: in containerd 1.6 (config version 2) one plugin, {@code io.containerd.grpc.v1.cri};
+     * in 2.x (version 3) split into runtime and image plugins, with NRI off.
+     */
+    private static String criConfig(Stack stack, Path dir, Path confDir) {
+        String runtime = stack.containerd2() ? "plugins.\"io.containerd.cri.v1.runtime\"" : "plugins.\"io.containerd.grpc.v1.cri\"";
+        String images = stack.containerd2() ? """
+                disabled_plugins = ["io.containerd.nri.v1.nri"]
+                [plugins."io.containerd.grpc.v1.cri"]
                   stream_server_address = "127.0.0.1"
                   stream_server_port = "0"
+                [plugins."io.containerd.cri.v1.images"]
+                  snapshotter = "overlayfs"
+                [plugins."io.containerd.cri.v1.images".pinned_images]
+                  sandbox = "%1$s"
+                [%2$s]
+                """ : """
+                [%2$s]
+                  sandbox_image = "%1$s"
+                  stream_server_address = "127.0.0.1"
+                  stream_server_port = "0"
+                """;
+        return images.formatted(PlainImages.PAUSE, runtime) + """
+                  restrict_oom_score_adj = true
                   enable_selinux = false
                 [%1$s.containerd]
                   default_runtime_name = "runc"
-                  snapshotter = "overlayfs"
+                %4$s
                 [%1$s.containerd.runtimes.runc]
                   runtime_type = "io.containerd.runc.v2"
                 [%1$s.containerd.runtimes.runc.options]
-                  Root = "%3$s"
+                  Root = "%2$s"
                 [%1$s.containerd.runtimes.urunc]
                   runtime_type = "io.containerd.urunc.v2"
                 [%1$s.cni]
-                  bin_dir = "/usr/lib/cni"
-                  conf_dir = "%4$s"
+                  %5$s
+                  conf_dir = "%3$s"
                   max_conf_num = 1
-                """.formatted(cri, PlainImages.PAUSE, dir.resolve("runc"), confDir);
+                """.formatted(runtime, dir.resolve("runc"), confDir, stack.containerd2() ? "" : "  snapshotter = \"overlayfs\"",
+                stack.containerd2() ? "bin_dirs = [\"/usr/lib/cni\"]" : "bin_dir = \"/usr/lib/cni\"");
     }
 
     private static String conflist(int net, Path ipamDir) {

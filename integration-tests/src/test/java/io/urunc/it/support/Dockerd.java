@@ -12,13 +12,14 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A private dockerd (Debian's docker.io 20.10) on top of a private {@link Containerd}, with a runtime
+ * A private dockerd (the one of its containerd's {@link Stack}) on top of a private {@link Containerd}, with a runtime
  * {@value #RUNTIME} for {@code docker run --runtime urunc}. Its data-root, exec-root, pidfile, socket and
  * CLI config live in {@code <containerd dir>/docker}; containers use a private bridge with a free
  * 10.216.x.0/24 subnet; no iptables rules, no ip_forward or masquerading change on the host. Published
  * ports ({@code -p 127.0.0.1:PORT:80}) go through docker-proxy, which needs no iptables.
  *
- * <p>Docker 20.10 cannot select a shim v2 runtime: every runtime it knows runs under
+ * <p>Docker 28 registers the runtime as {@code {"runtimeType": "io.containerd.urunc.v2"}}. Docker 20.10 cannot
+ * select a shim v2 runtime: every runtime it knows runs under
  * {@code io.containerd.runc.v2}, with the runtime's {@code path} passed as {@code BinaryName} in the runc
  * options (a daemon.json {@code runtimeType} is silently ignored there; shim v2 runtimes came with Docker
  * 23/24). So the runtime is registered as {@code {"path": "io.containerd.urunc.v2"}} and the fixture puts a
@@ -41,10 +42,12 @@ public final class Dockerd implements AutoCloseable {
     private final Path socket;
     private final PrivateBridge bridge;
     private final Map<String, String> env = new HashMap<>();
+    private final boolean containerdImageStore;
     private Process process;
 
-    private Dockerd(Containerd containerd, Path dir, PrivateBridge bridge) {
+    private Dockerd(Containerd containerd, Path dir, PrivateBridge bridge, boolean containerdImageStore) {
         this.containerd = containerd;
+        this.containerdImageStore = containerdImageStore;
         this.dir = dir;
         this.socket = dir.resolve("docker.sock");
         this.bridge = bridge;
@@ -60,10 +63,21 @@ public final class Dockerd implements AutoCloseable {
     }
 
     public static Dockerd start(Containerd containerd) throws IOException, InterruptedException {
+        return start(containerd, false);
+    }
+
+    /**
+     * With {@code containerdImageStore} (Docker 28 only) images live in containerd's {@code moby} namespace and
+     * the containerd container record names the image, as with Docker 29's default.
+     */
+    public static Dockerd start(Containerd containerd, boolean containerdImageStore) throws IOException, InterruptedException {
         Path dir = containerd.dir().resolve("docker");
         Files.createDirectories(dir.resolve("cli"));
-        installRuntimeDispatcher(containerd.dir().resolve("bin"), dir.resolve("runtime-dispatch"));
-        Dockerd d = new Dockerd(containerd, dir, PrivateBridge.create());
+        if (!containerd.stack().containerd2()) {
+            if (containerdImageStore) throw new IllegalArgumentException("docker 20.10 has no containerd image store");
+            installRuntimeDispatcher(containerd.dir().resolve("bin"), dir.resolve("runtime-dispatch"));
+        }
+        Dockerd d = new Dockerd(containerd, dir, PrivateBridge.create(), containerdImageStore);
         try {
             d.launch();
             return d;
@@ -75,8 +89,12 @@ public final class Dockerd implements AutoCloseable {
 
     private void launch() throws IOException, InterruptedException {
         Path config = dir.resolve("daemon.json");
-        Files.writeString(config, "{\"runtimes\": {\"" + RUNTIME + "\": {\"path\": \"" + SHIM_MARKER + "\"}}}\n");
-        ProcessBuilder pb = new ProcessBuilder("dockerd",
+        // docker >= 23 selects a shim v2 runtime by runtimeType: no dispatcher
+        String runtime = containerd.stack().containerd2() ? "{\"runtimeType\": \"" + SHIM_MARKER + "\"}"
+                : "{\"path\": \"" + SHIM_MARKER + "\"}";
+        String features = containerdImageStore ? ", \"features\": {\"containerd-snapshotter\": true}" : "";
+        Files.writeString(config, "{\"runtimes\": {\"" + RUNTIME + "\": " + runtime + "}" + features + "}\n");
+        ProcessBuilder pb = new ProcessBuilder(containerd.stack().dockerd(),
                 "--config-file", config.toString(),
                 "--data-root", dir.resolve("data").toString(),
                 "--exec-root", dir.resolve("exec").toString(),
@@ -134,7 +152,7 @@ public final class Dockerd implements AutoCloseable {
     }
 
     public Exec.Result docker(Duration timeout, String... args) {
-        return Exec.run(timeout, env, Exec.concat(List.of("docker"), args));
+        return Exec.run(timeout, env, Exec.concat(List.of(containerd.stack().docker()), args));
     }
 
     /**

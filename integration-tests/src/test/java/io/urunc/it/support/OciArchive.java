@@ -35,6 +35,12 @@ public final class OciArchive {
     /** Writes {@code archive}; the index names the image {@code reference} (fully qualified, e.g. urunc.test/pause:latest). */
     public static void write(Path archive, String reference, List<ImageFile> files, List<String> entrypoint,
                              List<String> cmd) throws IOException {
+        write(archive, reference, files, entrypoint, cmd, Map.of());
+    }
+
+    /** As above, with {@code labels} in the image config (and nowhere else). */
+    public static void write(Path archive, String reference, List<ImageFile> files, List<String> entrypoint,
+                             List<String> cmd, Map<String, String> labels) throws IOException {
         byte[] layer = layerTar(files);
         String layerDigest = digest(layer);
         Map<String, Object> runtime = new LinkedHashMap<>();
@@ -42,6 +48,7 @@ public final class OciArchive {
         if (!entrypoint.isEmpty()) runtime.put("Entrypoint", entrypoint);
         if (!cmd.isEmpty()) runtime.put("Cmd", cmd);
         runtime.put("WorkingDir", "/");
+        if (!labels.isEmpty()) runtime.put("Labels", labels);
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architecture", "amd64");
         config.put("os", "linux");

@@ -49,6 +49,12 @@ public record Bundle(
         return root.isAbsolute() ? root : dir.resolve(root);
     }
 
+    /** This spec with its network namespace at {@code netns}, made by the shim for a spec that asked for a new one. */
+    public Bundle withNetworkNamespace(Path netns) {
+        return new Bundle(dir, annotations, args, env, terminal, memoryLimitBytes, cpus, Optional.of(netns), cgroupsPath,
+                rootPath, resolvConfMount, false, prestartHooks, namespaces);
+    }
+
     public static Bundle load(Path dir) throws BundleException {
         Path config = dir.resolve("config.json");
         JsonNode spec;

@@ -29,6 +29,7 @@ public final class TaskIo implements AutoCloseable {
 
     private final String stdin, stdout, stderr;
     private final List<Integer> heldFds = new ArrayList<>();
+    private final List<Integer> outputFds = new ArrayList<>();
     private Integer stdinFd;
     private final Redirect stdinRedirect;
     private final Redirect stdoutRedirect;
@@ -137,10 +138,25 @@ public final class TaskIo implements AutoCloseable {
         }
     }
 
+    /**
+     * The process's output has ended: drop our ends of the stdout/stderr FIFOs, so the reader sees EOF once
+     * it has read what is buffered (containerd's client waits for that EOF before it sends Delete). Writers
+     * that still have a FIFO open (the stderr pump copying the last bytes) keep it open until they are done.
+     */
+    public synchronized void closeOutputs() {
+        for (Integer fd : outputFds) {
+            Libc.close(fd);
+            heldFds.remove(fd);
+        }
+        outputFds.clear();
+    }
+
     private File target(String uriOrPath, String stream) throws IOException {
         String path = pathOf(uriOrPath, stream);
         if (uriOrPath.startsWith("file://")) return new File(path);
-        return procFd(hold(path, stream));
+        int fd = hold(path, stream);
+        outputFds.add(fd);
+        return procFd(fd);
     }
 
     private int hold(String uriOrPath, String stream) throws IOException {
@@ -174,6 +190,7 @@ public final class TaskIo implements AutoCloseable {
     public synchronized void close() {
         for (int fd : heldFds) Libc.close(fd);
         heldFds.clear();
+        outputFds.clear();
         stdinFd = null;
     }
 }

@@ -112,6 +112,7 @@ public final class RuncTask implements Task {
         setup.reaper().sweep();
         // What the container wrote to its terminal reaches stdout before anyone hears it has exited.
         setup.console().ifPresent(c -> c.awaitOutput(java.time.Duration.ofSeconds(2)));
+        setup.io().closeOutputs();
         life.exited(pid(), code);
     }
 

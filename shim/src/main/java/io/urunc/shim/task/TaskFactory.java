@@ -4,6 +4,8 @@ import io.urunc.image.InvalidMetadataException;
 import io.urunc.image.MetadataResolver;
 import io.urunc.image.UnikernelMetadata;
 import io.urunc.network.NetworkAttachment;
+import io.urunc.network.NetworkException;
+import io.urunc.network.UnikernelNetwork;
 import io.urunc.proto.task.CreateTaskRequest;
 import io.urunc.proto.types.Mount;
 import io.urunc.shim.bundle.Bundle;
@@ -11,6 +13,7 @@ import io.urunc.shim.bundle.BundleException;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.io.OwnerOnly;
 import io.urunc.shim.io.TaskIo;
+import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.netns.TaskNetwork;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmNamespaces;
@@ -46,6 +49,7 @@ public final class TaskFactory implements TaskCreator {
      * daemon's 64 MiB heap holds 4 such reads beside some 700 running tasks.
      */
     private static final java.util.concurrent.Semaphore METADATA_READS = new java.util.concurrent.Semaphore(4);
+    static final String DOCKER_NAMESPACE = "moby";
 
     private final ShimConfig config;
     private final String namespace;
@@ -129,21 +133,28 @@ public final class TaskFactory implements TaskCreator {
             return delegate.create(req, bundle, runDir, cleanup, events);
         }
         VmPlanner.Target target = planner.resolve(found.get(), rootfs);
-        TaskNetwork.Setup network = TaskNetwork.prepare(bundle, rootfs, id,
-                config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
-        if (network.ownNetns()) save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
-        Optional<NetworkAttachment> tap = network.attachment().filter(NetworkAttachment::hasTap);
-        if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
-        LaunchPlan plan = planner.plan(id, target, bundle, network.attachment(), runDir);
-        VmProcess.NamespaceEntry namespaces = VmNamespaces.of(bundle.namespaces(), network.netns());
+        Optional<Path> dockerNetns = dockerConfiguresNetworkAfterCreate(bundle)
+                ? Optional.of(createOwnNetns(id, runDir, record, cleanup)) : Optional.empty();
+        Bundle spec = dockerNetns.map(bundle::withNetworkNamespace).orElse(bundle);
+        VmLaunch.Preparation prepare = () -> {
+            TaskNetwork.Setup network = TaskNetwork.prepare(spec, rootfs, id,
+                    config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
+            if (network.ownNetns()) save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
+            Optional<NetworkAttachment> tap = network.attachment().filter(NetworkAttachment::hasTap);
+            if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
+            LaunchPlan plan = planner.plan(id, target, spec, network.attachment(), runDir);
+            return new VmLaunch.Ready(plan, VmNamespaces.of(spec.namespaces(), network.netns()));
+        };
+        VmLaunch launch = dockerNetns.isPresent()
+                ? VmLaunch.replannedAtStartIf(() -> configured(dockerNetns.get()), prepare) : VmLaunch.of(prepare);
 
         TaskIo io = openStdio(req, cleanup);
 
         Optional<Cgroup> cgroup = bundle.cgroupsPath().flatMap(Cgroup::create);
         cgroup.ifPresent(c -> cleanup.push("cgroup", c::delete));
 
-        TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), target.hypervisor(), plan, io,
-                cgroup, namespaces, cleanup,
+        TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), target.hypervisor(),
+                launch, io, cgroup, cleanup,
                 vmm -> store.save(record[0] = record[0].withVmm(vmm)), controlConnector);
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
         task.launch();
@@ -156,6 +167,37 @@ public final class TaskFactory implements TaskCreator {
             store.save(record);
         } catch (IOException e) {
             throw TtrpcException.internal("task " + record.id() + ": cannot write its record: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Docker (containerd namespace {@value #DOCKER_NAMESPACE}) from 26 on asks for a new network namespace without
+     * hooks and moves the container's veth into {@code /proc/<pid>/ns/net} of the pid Create answered, before
+     * Start. The namespace must outlive the VMM launched at Create, which is replaced at Start: the shim pins it.
+     */
+    private boolean dockerConfiguresNetworkAfterCreate(Bundle bundle) {
+        return namespace.equals(DOCKER_NAMESPACE) && bundle.networkNamespace().isEmpty() && bundle.newNetworkNamespace()
+                && bundle.prestartHooks().isEmpty();
+    }
+
+    private Path createOwnNetns(String id, Path runDir, TaskRecord[] record, Cleanup cleanup) throws TtrpcException {
+        Path file = config.stateDir().resolve("netns").resolve(runDir.getFileName());
+        try {
+            OwnNetworkNamespace.create(file);
+        } catch (IOException e) {
+            throw TtrpcException.internal("task " + id + ": " + e.getMessage());
+        }
+        cleanup.push("network namespace " + file, () -> OwnNetworkNamespace.remove(file));
+        save(record[0] = record[0].withOwnNetns(file.toString()));
+        return file;
+    }
+
+    /** Whether an interface other than loopback in {@code netns} has an IPv4 address. */
+    private static boolean configured(Path netns) {
+        try {
+            return UnikernelNetwork.hasAddressedInterface(netns);
+        } catch (NetworkException e) {
+            return false;
         }
     }
 

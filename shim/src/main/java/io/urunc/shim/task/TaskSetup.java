@@ -19,10 +19,9 @@ public record TaskSetup(
         Path bundle,
         boolean terminal,
         Hypervisor hypervisor,
-        LaunchPlan plan,
+        VmLaunch launch,
         TaskIo io,
         Optional<Cgroup> cgroup,
-        VmProcess.NamespaceEntry namespaces,
         Cleanup cleanup,
         VmmRecorder vmmRecorder,
         ControlConnector controlConnector) {
@@ -41,7 +40,7 @@ public record TaskSetup(
 
     /** Whether the VMM is started at Create, with the guest held until Start. */
     public boolean holdsBeforeStart() {
-        return plan.controlSocket().isPresent();
+        return launch.ready().plan().controlSocket().isPresent();
     }
 
     void persistVmm(ProcessIdentity vmm) throws TtrpcException {
@@ -52,7 +51,7 @@ public record TaskSetup(
         }
     }
 
-    VmControl awaitControl(VmProcess vmm, TaskIo io) throws TtrpcException {
+    VmControl awaitControl(VmProcess vmm, LaunchPlan plan, TaskIo io) throws TtrpcException {
         return controlConnector.connect(hypervisor, plan, vmm, io);
     }
 }

@@ -94,9 +94,10 @@ public final class UnikernelTask implements Task {
     }
 
     private void startVmm() throws TtrpcException {
+        VmLaunch.Ready launch = setup.launch().ready();
         VmProcess p;
         try {
-            p = VmProcess.launch(setup.plan(), setup.io(), setup.namespaces(), setup.cgroup());
+            p = VmProcess.launch(launch.plan(), setup.io(), launch.namespaces(), setup.cgroup());
         } catch (IOException e) {
             throw TtrpcException.failedPrecondition(setup.hypervisor().name() + ": " + e.getMessage());
         }
@@ -104,11 +105,13 @@ public final class UnikernelTask implements Task {
         // a Create that fails from here on (or a delete) must not leave the VMM running
         setup.cleanup().push("VMM " + p.pid(), () -> stopForGood(p));
         setup.persistVmm(p.identity());
-        p.exit().thenAccept(this::onVmmExit);
-        if (setup.plan().controlSocket().isPresent()) {
-            control = setup.awaitControl(p, setup.io());
+        p.exit().thenAccept(status -> {
+            if (vmm == p) onVmmExit(status); // not a VMM replaced at Start
+        });
+        if (launch.plan().controlSocket().isPresent()) {
+            control = setup.awaitControl(p, launch.plan(), setup.io());
             // the control socket answers once the machine is built: the kernel and initrd are in guest memory
-            setup.plan().bootFiles().forEach(UnikernelTask::deleteQuietly);
+            launch.plan().bootFiles().forEach(UnikernelTask::deleteQuietly);
         }
     }
 
@@ -125,10 +128,12 @@ public final class UnikernelTask implements Task {
         life.apply(Transition.START);
         try {
             if (!setup.holdsBeforeStart()) startVmm();
+            else if (setup.launch().replanIfStale()) replaceHeldVmm();
             life.started(pid());
             VmControl c = control;
-            // A held VMM that already died is reported by its exit event, after this start.
-            if (setup.holdsBeforeStart() && c != null && vmm.alive()) release(c);
+            // A held VMM (from Create, or started again just now) is let go; one that already died is reported
+            // by its exit event, after this start.
+            if (c != null && vmm.alive()) release(c);
         } catch (IOException | TtrpcException e) {
             life.startAbandoned();
             VmProcess p = vmm;
@@ -143,6 +148,23 @@ public final class UnikernelTask implements Task {
             throw TtrpcException.internal("cannot start task " + id() + ": " + e.getMessage());
         }
         return pid();
+    }
+
+    /** The VMM held since Create was planned without the network the task has now: start it again. */
+    private void replaceHeldVmm() throws TtrpcException {
+        VmProcess old = vmm;
+        VmControl c = control;
+        vmm = null;
+        control = null;
+        if (c != null) c.close();
+        try {
+            old.signal(io.urunc.sys.Libc.SIGKILL);
+            old.exit().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw TtrpcException.internal("task " + id() + ": the VMM held since Create did not stop: " + e.getMessage());
+        }
+        LOG.info("task {}: its network was configured after Create: VMM started again with it", id());
+        startVmm();
     }
 
     /**
@@ -168,6 +190,7 @@ public final class UnikernelTask implements Task {
         LOG.info("task {}: VMM {} exited with status {} -> exit code {}", id(), pid(), rawStatus, code);
         VmControl c = control;
         if (c != null) c.close();
+        setup.io().closeOutputs();
         life.exited(pid(), code);
     }
 

@@ -70,8 +70,9 @@ final class ScriptedVmm {
                                 Cleanup cleanup) throws Exception {
         LaunchPlan plan = new LaunchPlan(List.of("/bin/sh", "-c", script), Map.of(),
                 held ? Optional.of(dir.resolve(id + ".ctl")) : Optional.empty());
-        TaskSetup setup = new TaskSetup(id, "default", dir, false, FAKE, plan, TaskIo.open("", "", ""),
-                Optional.empty(), OWN_PID_NAMESPACE, cleanup, vmm -> {}, (h, p, v, io) -> DEAF);
+        VmLaunch launch = VmLaunch.of(() -> new VmLaunch.Ready(plan, OWN_PID_NAMESPACE));
+        TaskSetup setup = new TaskSetup(id, "default", dir, false, FAKE, launch, TaskIo.open("", "", ""),
+                Optional.empty(), cleanup, vmm -> {}, (h, p, v, io) -> DEAF);
         UnikernelTask t = new UnikernelTask(setup, events, grace);
         t.launch();
         return t;
