@@ -13,6 +13,13 @@ public interface Hypervisor {
     LaunchPlan plan(VmConfig config) throws VmmException;
 
     /**
+     * {@code plan} with the guest held until {@link VmControl#resume()}, where this VMM can start that way
+     * ({@link LaunchPlan#guestHeld()} then says so); otherwise {@code plan} itself, to be started when the guest
+     * should run.
+     */
+    default LaunchPlan holdGuest(LaunchPlan plan) { return plan; }
+
+    /**
      * Container exit code for the VMM's normal exit status (WIFEXITED). A VMM killed by a signal is the
      * caller's business (conventionally 128 + signal).
      */

@@ -35,7 +35,7 @@ public record TaskSetup(
 
     /** Whether the VMM is started at Create, with the guest held until Start. */
     public boolean holdsBeforeStart() {
-        return plan.controlSocket().isPresent();
+        return plan.guestHeld();
     }
 
     void persistPid(long pid) {

@@ -81,6 +81,10 @@ public final class QemuHypervisor implements Hypervisor {
         return new LaunchPlan(a, Map.of(), Optional.of(qmp));
     }
 
+    /** {@code -S}: QEMU builds the machine and waits for QMP {@code cont}. */
+    @Override
+    public LaunchPlan holdGuest(LaunchPlan plan) { return plan.heldBy(List.of("-S")); }
+
     /**
      * A file path QEMU takes verbatim only if it has no comma or white space: the multiboot loader reads
      * {@code -initrd} as a comma-separated module list and cuts each name at a space (its arguments).

@@ -27,7 +27,7 @@ public final class LinuxType implements UnikernelType {
 
     @Override public String name() { return "linux"; }
 
-    @Override public Set<String> hypervisors() { return Set.of("qemu", "firecracker"); }
+    @Override public Set<String> hypervisors() { return Set.of("qemu", "firecracker", "cloud-hypervisor"); }
 
     @Override public MachineKind preferredMachine() { return MachineKind.MICROVM; }
 

@@ -96,7 +96,7 @@ class LinuxTypeTest {
 
     @Test
     void runsOnQemuAndFirecrackerPreferringMicrovm() {
-        assertEquals(java.util.Set.of("qemu", "firecracker"), linux.hypervisors());
+        assertEquals(java.util.Set.of("qemu", "firecracker", "cloud-hypervisor"), linux.hypervisors());
         assertEquals(MachineKind.MICROVM, linux.preferredMachine());
         assertEquals(MachineKind.MICROVM, linux.deviceHints().machine());
     }
