@@ -75,7 +75,7 @@ class QemuHypervisorTest {
     void pcMachineUsesPciDevicesAndNicPropertiesFromHints() throws Exception {
         VmConfig c = config(Accelerator.KVM, Optional.of(new NetAttachment("t0", "02:00:00:00:00:02")),
                 List.of(new BlockDevice("b", Path.of("/b"), false)), Path.of("/r"), false)
-                .withHints(new GuestDeviceHints(MachineKind.PC, "service", "storage", Map.of("disable-legacy", "on", "disable-modern", "off")));
+                .withHints(new GuestDeviceHints(MachineKind.PC, Map.of("disable-legacy", "on", "disable-modern", "off")));
         List<String> a = qemu.plan(c).argv();
         assertEquals("pc", valueOf(a, "-M"));
         assertEquals("kvm", valueOf(a, "-accel"));
