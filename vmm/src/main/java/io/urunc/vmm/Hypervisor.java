@@ -25,6 +25,14 @@ public interface Hypervisor {
      */
     int containerExitCode(int vmmExitStatus);
 
+    /**
+     * As {@link #containerExitCode(int)}, knowing why the VMM said the guest stopped ({@link VmControl#stopReason}),
+     * e.g. that its kernel panicked.
+     */
+    default int containerExitCode(int vmmExitStatus, Optional<String> stopReason) {
+        return containerExitCode(vmmExitStatus);
+    }
+
     /** A controller for the VM started from {@code plan}, if this VMM has a control channel. Connects lazily. */
     Optional<VmControl> control(LaunchPlan plan);
 }

@@ -162,9 +162,10 @@ public final class UnikernelTask implements Task {
 
     private void onVmmExit(int rawStatus) {
         Integer signal = killedWith;
-        int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus);
-        LOG.info("task {}: VMM {} exited with status {} -> exit code {}", id(), pid(), rawStatus, code);
         VmControl c = control;
+        Optional<String> why = c == null ? Optional.empty() : c.stopReason(Duration.ofSeconds(1));
+        int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus, why);
+        LOG.info("task {}: VMM {} exited with status {}{} -> exit code {}", id(), pid(), rawStatus, why.map(r -> " (" + r + ")").orElse(""), code);
         if (c != null) c.close();
         life.exited(pid(), code);
     }
