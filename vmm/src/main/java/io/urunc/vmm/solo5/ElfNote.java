@@ -42,7 +42,10 @@ final class ElfNote {
                 ByteBuffer ph = read(ch, offset(phoff, (long) i * PHDR_SIZE, elf), PHDR_SIZE, size, elf, "program header " + i);
                 if (ph.getInt(0) != PT_NOTE) continue;
                 long pOffset = ph.getLong(8), pFilesz = ph.getLong(32);
-                if (pFilesz < NHDR_SIZE + nameField) continue;
+                if (Long.compareUnsigned(pFilesz, NHDR_SIZE) < 0)
+                    throw new VmmException(elf + ": invalid executable: note segment of program header " + i + " is "
+                            + pFilesz + " bytes, less than a note header");
+                if (Long.compareUnsigned(pFilesz, NHDR_SIZE + nameField) < 0) continue;
                 ByteBuffer nh = read(ch, pOffset, NHDR_SIZE + nameField, size, elf, "note header of program header " + i);
                 if (nh.getInt(0) != ownerBytes.length || nh.getInt(8) != type
                         || !nh.slice(NHDR_SIZE, ownerBytes.length).equals(ByteBuffer.wrap(ownerBytes))) continue;
@@ -50,9 +53,9 @@ final class ElfNote {
                 if (descsz <= pad || descsz > maxDescriptor)
                     throw new VmmException(elf + ": invalid executable: " + owner + " note of " + descsz + " bytes (expected "
                             + (pad + 1) + " to " + maxDescriptor + ")");
-                if (pFilesz < NHDR_SIZE + nameField + descsz)
+                if (Long.compareUnsigned(pFilesz, NHDR_SIZE + nameField + descsz) < 0)
                     throw new VmmException(elf + ": invalid executable: " + owner + " note of " + descsz
-                            + " bytes does not fit its segment of " + pFilesz + " bytes");
+                            + " bytes does not fit its segment of " + Long.toUnsignedString(pFilesz) + " bytes");
                 return Optional.of(read(ch, offset(pOffset, NHDR_SIZE + nameField + pad, elf), (int) descsz - pad, size, elf, owner + " note"));
             }
             return Optional.empty();

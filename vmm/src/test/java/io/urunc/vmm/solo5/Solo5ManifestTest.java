@@ -72,6 +72,12 @@ class Solo5ManifestTest {
         elf = Solo5Images.elf(List.of(net("service")));
         ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN).putLong(64 + 8, Long.MAX_VALUE - 4);   // p_offset
         assertTrue(refused(Solo5Images.write(dir, "poff", elf)).contains("lies beyond the end of the file"));
+        elf = Solo5Images.elf(List.of(net("service")));
+        ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN).putLong(64 + 32, 8);   // p_filesz below a note header
+        assertTrue(refused(Solo5Images.write(dir, "tiny", elf)).contains("less than a note header"));
+        elf = Solo5Images.elf(List.of(net("service")));
+        ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN).putLong(64 + 32, -1);  // p_filesz of 2^64-1, as the tenders read it
+        assertEquals(List.of(new Device("service", Kind.NET_BASIC)), Solo5Manifest.read(Solo5Images.write(dir, "hugeseg", elf)).devices());
         byte[] truncated = Arrays.copyOf(Solo5Images.elf(List.of(net("service"))), 200);
         assertTrue(refused(Solo5Images.write(dir, "trunc", truncated)).contains("lies beyond the end of the file"));
     }
