@@ -119,7 +119,7 @@ public final class UnikernelTask implements Task {
     }
 
     @Override
-    public int start() throws TtrpcException {
+    public synchronized int start() throws TtrpcException {
         life.apply(Transition.START);
         try {
             if (!setup.holdsBeforeStart()) startVmm();
@@ -171,11 +171,13 @@ public final class UnikernelTask implements Task {
     }
 
     /**
+     * Start, kill, pause and resume exclude each other: a VMM that is started at Start (it cannot be held) is up,
+     * with its control channel, before anything else acts on it, and a kill never misses a VMM still being launched.
      * SIGKILL stops the VMM at once. SIGTERM, SIGINT, SIGHUP and SIGQUIT ask the guest to power off
      * (ACPI through QMP) and stop the VMM after the grace period if it has not. Signal 0 only checks.
      */
     @Override
-    public void kill(int signal, boolean all) throws TtrpcException {
+    public synchronized void kill(int signal, boolean all) throws TtrpcException {
         life.requireNotFinished();
         VmProcess p = vmm;
         if (signal == 0) return;
@@ -230,12 +232,12 @@ public final class UnikernelTask implements Task {
     }
 
     @Override
-    public void pause() throws TtrpcException {
+    public synchronized void pause() throws TtrpcException {
         life.pause(requireControl("pause")::pause);
     }
 
     @Override
-    public void resume() throws TtrpcException {
+    public synchronized void resume() throws TtrpcException {
         life.resume(requireControl("resume")::resume);
     }
 
