@@ -3,6 +3,7 @@ package io.urunc.it.shim;
 import io.urunc.it.support.Containerd;
 import io.urunc.it.support.Exec;
 import io.urunc.it.support.OciArchive;
+import io.urunc.it.support.TaskStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,7 +134,7 @@ class CloudHypervisorShimIT {
                 IMAGE, "ch-run", "/init", "run").redirectErrorStream(true).redirectOutput(containerd.dir().resolve("ch-run.out").toFile());
         pb.environment().putAll(containerd.env());
         Process run = pb.start();
-        awaitStatus("ch-run", "RUNNING");
+        TaskStatus.await(containerd, "ch-run", "RUNNING", this::diagnostics);
         ok(containerd.ctr("task", "pause", "ch-run"));
         assertEquals("PAUSED", status("ch-run"));
         ok(containerd.ctr("task", "resume", "ch-run"));
@@ -153,16 +154,6 @@ class CloudHypervisorShimIT {
     }
 
     private String status(String id) {
-        Exec.Result r = containerd.ctr("task", "ls");
-        return r.stdout().lines().map(l -> l.trim().split("\\s+")).filter(f -> f[0].equals(id))
-                .map(f -> f[f.length - 1]).findFirst().orElse("ABSENT");
-    }
-
-    private void awaitStatus(String id, String expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!status(id).equals(expected)) {
-            if (System.nanoTime() > deadline) fail(id + " never became " + expected + ": " + status(id) + diagnostics());
-            Thread.sleep(100);
-        }
+        return TaskStatus.of(containerd, id);
     }
 }
