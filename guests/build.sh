@@ -14,7 +14,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="$(mkdir -p "${1:-$HERE/out}" && cd "${1:-$HERE/out}" && pwd)"
 KERNEL_FLAVOUR=cloud-amd64
 MODULES=(virtio_ring virtio virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-         failover net_failover virtio_net virtio_blk)
+         failover net_failover virtio_net virtio_blk pvpanic pvpanic-mmio)
 export SOURCE_DATE_EPOCH=0
 
 log() { echo "guests: $*" >&2; }

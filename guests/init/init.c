@@ -27,6 +27,7 @@
 static const char *const MODULES[] = {
     "virtio_ring", "virtio", "virtio_mmio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
     "virtio_pci", "failover", "net_failover", "virtio_net", "virtio_blk",
+    "pvpanic", "pvpanic-mmio", /* a kernel panic is then reported to QEMU's pvpanic device */
 };
 
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,13 +13,13 @@ import java.util.TreeMap;
 final class UnikernelLabels {
     /** Unikernel type -> the monitors urunc runs it on. */
     static final Map<String, List<String>> MONITORS = monitors();
-    static final Set<String> HYPERVISORS = Set.of("qemu", "firecracker", "hvt", "spt");
+    static final Set<String> HYPERVISORS = Set.of("qemu", "firecracker", "cloud-hypervisor", "hvt", "spt");
 
     private UnikernelLabels() {}
 
     private static Map<String, List<String>> monitors() {
         Map<String, List<String>> m = new LinkedHashMap<>();
-        m.put("linux", List.of("qemu", "firecracker"));
+        m.put("linux", List.of("qemu", "firecracker", "cloud-hypervisor"));
         m.put("unikraft", List.of("qemu", "firecracker"));
         m.put("rumprun", List.of("hvt", "spt"));
         m.put("mirage", List.of("qemu", "hvt", "spt"));
@@ -56,7 +56,7 @@ final class UnikernelLabels {
         }
         if (!monitor.isBlank() && !HYPERVISORS.contains(monitor)) {
             problems.add(at(cf, Annotations.HYPERVISOR) + "unknown hypervisor '" + monitor + "': expected one of "
-                    + String.join(", ", List.of("qemu", "firecracker", "hvt", "spt")));
+                    + String.join(", ", List.of("qemu", "firecracker", "cloud-hypervisor", "hvt", "spt")));
         }
         if (MONITORS.containsKey(type) && HYPERVISORS.contains(monitor) && !MONITORS.get(type).contains(monitor)) {
             problems.add(at(cf, Annotations.HYPERVISOR) + "urunc runs " + type + " unikernels on "

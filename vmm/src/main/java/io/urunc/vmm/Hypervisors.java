@@ -1,5 +1,6 @@
 package io.urunc.vmm;
 
+import io.urunc.vmm.cloudhypervisor.CloudHypervisor;
 import io.urunc.vmm.firecracker.FirecrackerHypervisor;
 import io.urunc.vmm.qemu.QemuHypervisor;
 import io.urunc.vmm.solo5.Solo5Hypervisor;
@@ -14,6 +15,7 @@ public final class Hypervisors {
     private static final Map<String, Supplier<Hypervisor>> KNOWN = new TreeMap<>(Map.of(
             "qemu", QemuHypervisor::new,
             "firecracker", FirecrackerHypervisor::new,
+            "cloud-hypervisor", CloudHypervisor::new,
             "hvt", Solo5Hypervisor::hvt,
             "spt", Solo5Hypervisor::spt));
 

@@ -9,9 +9,11 @@ import java.util.Optional;
  * How to start the VMM: write {@code filesToWrite} (path -> content), then exec {@code argv} with the guest
  * console on the process's stdio. {@code controlSocket} is where the VMM's control API will listen, if any.
  * {@code bootFiles} are private copies the VMM reads only while it starts (kernel, initrd): once its control
- * socket answers they have been loaded and can go.
+ * socket answers they have been loaded and can go. {@code guestHeld}: the VMM starts with the guest stopped until
+ * {@link VmControl#resume()} ({@link Hypervisor#holdGuest}).
  */
-public record LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Optional<Path> controlSocket, List<Path> bootFiles) {
+public record LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Optional<Path> controlSocket, List<Path> bootFiles,
+                         boolean guestHeld) {
     public LaunchPlan {
         argv = List.copyOf(argv);
         filesToWrite = Map.copyOf(filesToWrite);
@@ -20,11 +22,18 @@ public record LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Opti
     }
 
     public LaunchPlan(List<String> argv, Map<Path, String> filesToWrite, Optional<Path> controlSocket) {
-        this(argv, filesToWrite, controlSocket, List.of());
+        this(argv, filesToWrite, controlSocket, List.of(), false);
     }
 
     public LaunchPlan withBootFiles(List<Path> files) {
-        return new LaunchPlan(argv, filesToWrite, controlSocket, files);
+        return new LaunchPlan(argv, filesToWrite, controlSocket, files, guestHeld);
+    }
+
+    /** This plan with {@code vmmArgs} inserted right after the binary, the guest then held until resumed. */
+    public LaunchPlan heldBy(List<String> vmmArgs) {
+        List<String> a = new java.util.ArrayList<>(argv);
+        a.addAll(1, vmmArgs);
+        return new LaunchPlan(a, filesToWrite, controlSocket, bootFiles, true);
     }
 
     /** Writes {@link #filesToWrite} (owner-only permissions): call before starting {@link #argv}. */

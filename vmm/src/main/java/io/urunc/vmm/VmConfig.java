@@ -30,7 +30,7 @@ public record VmConfig(String vmId, Path hypervisorBinary, Path kernel, Optional
         runAs = runAs == null ? Optional.empty() : runAs;
     }
 
-    /** The integrator's shape: default device hints (QEMU microvm, Solo5 names "service"/"storage"). */
+    /** The integrator's shape: default device hints (QEMU microvm). */
     public VmConfig(String vmId, Path hypervisorBinary, Path kernel, Optional<Path> initrd, String kernelCmdline,
                     VmResources resources, Accelerator accelerator, Optional<NetAttachment> net, List<BlockDevice> blocks,
                     List<String> typeExtraArgs, Path runDir, boolean seccomp) {

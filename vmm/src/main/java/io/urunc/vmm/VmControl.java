@@ -17,6 +17,13 @@ public interface VmControl extends AutoCloseable {
     /** Stops the VMM at once, without asking the guest. */
     default void quit() throws IOException { throw new IOException("quit is not supported by this VMM"); }
 
+    /**
+     * Why the guest stopped, as the VMM reported it just before exiting (QEMU: the reason of its SHUTDOWN event,
+     * e.g. "guest-shutdown", "guest-reset", "guest-panic", "host-signal"); empty if it said nothing. Waits up to {@code wait} for
+     * the VMM's last words: call once the VMM has exited.
+     */
+    default java.util.Optional<String> stopReason(java.time.Duration wait) { return java.util.Optional.empty(); }
+
     @Override
     void close();
 }

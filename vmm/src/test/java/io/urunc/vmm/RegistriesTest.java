@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class RegistriesTest {
     @Test
     void knownHypervisorsResolveAndUnknownOnesListTheChoices() throws Exception {
-        assertTrue(Hypervisors.names().containsAll(Set.of("qemu", "firecracker", "hvt", "spt")));
+        assertTrue(Hypervisors.names().containsAll(Set.of("qemu", "firecracker", "cloud-hypervisor", "hvt", "spt")));
         for (String n : Hypervisors.names()) assertEquals(n, Hypervisors.byName(n).name());
         var e = assertThrows(VmmException.class, () -> Hypervisors.byName("xen"));
         assertTrue(e.getMessage().contains("'xen'") && e.getMessage().contains("qemu") && e.getMessage().contains("firecracker"), e.getMessage());
@@ -30,6 +30,6 @@ class RegistriesTest {
     @Test
     void aTypeOnTheWrongHypervisorIsRefusedClearly() throws Exception {
         var e = assertThrows(VmmException.class, () -> UnikernelTypes.byName("linux").requireHypervisor("hvt"));
-        assertEquals("unikernel type 'linux' does not run on hypervisor 'hvt' (supported: firecracker, qemu)", e.getMessage());
+        assertEquals("unikernel type 'linux' does not run on hypervisor 'hvt' (supported: cloud-hypervisor, firecracker, qemu)", e.getMessage());
     }
 }

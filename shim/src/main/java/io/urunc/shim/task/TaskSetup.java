@@ -40,7 +40,7 @@ public record TaskSetup(
 
     /** Whether the VMM is started at Create, with the guest held until Start. */
     public boolean holdsBeforeStart() {
-        return launch.ready().plan().controlSocket().isPresent();
+        return launch.ready().plan().guestHeld();
     }
 
     void persistVmm(ProcessIdentity vmm) throws TtrpcException {

@@ -124,7 +124,7 @@ public final class UnikernelTask implements Task {
     }
 
     @Override
-    public int start() throws TtrpcException {
+    public synchronized int start() throws TtrpcException {
         life.apply(Transition.START);
         try {
             if (!setup.holdsBeforeStart()) startVmm();
@@ -186,20 +186,23 @@ public final class UnikernelTask implements Task {
 
     private void onVmmExit(int rawStatus) {
         Integer signal = killedWith;
-        int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus);
-        LOG.info("task {}: VMM {} exited with status {} -> exit code {}", id(), pid(), rawStatus, code);
         VmControl c = control;
+        Optional<String> why = c == null ? Optional.empty() : c.stopReason(Duration.ofSeconds(1));
+        int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus, why);
+        LOG.info("task {}: VMM {} exited with status {}{} -> exit code {}", id(), pid(), rawStatus, why.map(r -> " (" + r + ")").orElse(""), code);
         if (c != null) c.close();
         setup.io().closeOutputs();
         life.exited(pid(), code);
     }
 
     /**
+     * Start, kill, pause and resume exclude each other: a VMM that is started at Start (it cannot be held) is up,
+     * with its control channel, before anything else acts on it, and a kill never misses a VMM still being launched.
      * SIGKILL stops the VMM at once. SIGTERM, SIGINT, SIGHUP and SIGQUIT ask the guest to power off
      * (ACPI through QMP) and stop the VMM after the grace period if it has not. Signal 0 only checks.
      */
     @Override
-    public void kill(int signal, boolean all) throws TtrpcException {
+    public synchronized void kill(int signal, boolean all) throws TtrpcException {
         life.requireNotFinished();
         VmProcess p = vmm;
         if (signal == 0) return;
@@ -268,12 +271,12 @@ public final class UnikernelTask implements Task {
     }
 
     @Override
-    public void pause() throws TtrpcException {
+    public synchronized void pause() throws TtrpcException {
         life.pause(requireControl("pause")::pause);
     }
 
     @Override
-    public void resume() throws TtrpcException {
+    public synchronized void resume() throws TtrpcException {
         life.resume(requireControl("resume")::resume);
     }
 

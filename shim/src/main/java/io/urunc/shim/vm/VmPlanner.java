@@ -70,7 +70,7 @@ public final class VmPlanner {
     }
 
     /**
-     * The launch plan; QEMU holds the guest (-S) until Start. The VMM gets private copies of the kernel and initrd
+     * The launch plan, with the guest held until Start where the hypervisor can (QEMU -S). The VMM gets private copies of the kernel and initrd
      * in {@code runDir} ({@link ImageFiles}), never a path into the image.
      */
     public LaunchPlan plan(String id, Target t, Bundle bundle, Optional<NetworkAttachment> network, Path runDir)
@@ -101,19 +101,12 @@ public final class VmPlanner {
         try {
             List<Path> copies = new ArrayList<>(List.of(kernel));
             initrd.ifPresent(copies::add);
-            return holdUntilStart(t.hypervisor().plan(vm)).withBootFiles(copies);
+            return t.hypervisor().holdGuest(t.hypervisor().plan(vm)).withBootFiles(copies);
         } catch (VmmException e) {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
     }
 
-    /** QEMU is started with -S: the VMM is up at Create, the guest runs at Start. */
-    private static LaunchPlan holdUntilStart(LaunchPlan plan) {
-        if (plan.controlSocket().isEmpty()) return plan;
-        List<String> argv = new ArrayList<>(plan.argv());
-        argv.add(1, "-S");
-        return new LaunchPlan(List.copyOf(argv), plan.filesToWrite(), plan.controlSocket(), plan.bootFiles());
-    }
     private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {
         try {
             return Hypervisors.byName(md.hypervisor());

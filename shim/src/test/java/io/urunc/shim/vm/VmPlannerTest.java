@@ -82,6 +82,20 @@ class VmPlannerTest {
     }
 
     @Test
+    void cloudHypervisorCannotHoldTheGuestSoItIsPlannedToStartAtStart() throws Exception {
+        VmPlanner ch = new VmPlanner(ConfigLoader.parse("[monitors.cloud-hypervisor]\npath = \"/bin/true\"\n", "test"));
+        Files.writeString(dir.resolve("config.json"), "{\"process\":{\"args\":[\"/init\"]}}");
+        Path run = Files.createDirectories(dir.resolve("run"));
+        LaunchPlan plan = ch.plan("t1", ch.resolve(md("linux", "cloud-hypervisor", "/boot/vmlinuz"), rootfs()), Bundle.load(dir), Optional.empty(), run);
+        assertFalse(plan.guestHeld());
+        assertFalse(plan.argv().contains("-S"));
+        assertEquals(run.resolve("kernel").toString(), plan.argv().get(plan.argv().indexOf("--kernel") + 1));
+        assertEquals(Optional.of(run.resolve("ch.sock")), plan.controlSocket());
+        assertTrue(planner.plan("t2", planner.resolve(md("linux", "qemu", "/boot/vmlinuz"), rootfs()), Bundle.load(dir), Optional.empty(),
+                Files.createDirectories(dir.resolve("run2"))).guestHeld());
+    }
+
+    @Test
     void theVmmGetsPrivateCopiesNeverAPathIntoTheImage() throws Exception {
         Path rootfs = rootfs();
         // "<rootfs>/i,/etc/hostname" would be two multiboot modules to QEMU, the second a host file

@@ -18,7 +18,8 @@ import java.util.Optional;
 
 /**
  * QEMU (qemu-system-x86_64) with direct kernel boot. The guest console is the first serial port on QEMU's stdio;
- * QMP listens on {@code <runDir>/qmp.sock}; {@code isa-debug-exit} at port 0x501 lets the guest set the exit code.
+ * QMP listens on {@code <runDir>/qmp.sock}; {@code isa-debug-exit} at port 0x501 lets the guest set the exit code,
+ * the ISA {@code pvpanic} device (port 0x505) lets its kernel report a panic.
  */
 public final class QemuHypervisor implements Hypervisor {
     /** sun_path is 108 bytes including the terminating NUL. */
@@ -58,6 +59,8 @@ public final class QemuHypervisor implements Hypervisor {
         a.addAll(List.of("-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"));
         a.addAll(List.of("-qmp", "unix:" + QemuOpts.escape(qmp.toString()) + ",server=on,wait=off"));
         a.addAll(List.of("-device", "isa-debug-exit,iobase=0x501,iosize=2"));
+        // a guest kernel with a pvpanic driver reports its panic: QEMU then shuts down with reason guest-panic
+        a.addAll(List.of("-device", "pvpanic", "-action", "panic=shutdown"));
         if (c.seccomp()) a.addAll(List.of("-sandbox", c.runAs().isPresent() ? SANDBOX_RUNAS : SANDBOX));
         // once the machine is built: no root, no capabilities, and only the run dir as its file system
         c.runAs().ifPresent(u -> a.addAll(List.of("-runas", u.uidGid(), "-chroot", c.runDir().toString())));
@@ -81,6 +84,10 @@ public final class QemuHypervisor implements Hypervisor {
         return new LaunchPlan(a, Map.of(), Optional.of(qmp));
     }
 
+    /** {@code -S}: QEMU builds the machine and waits for QMP {@code cont}. */
+    @Override
+    public LaunchPlan holdGuest(LaunchPlan plan) { return plan.heldBy(List.of("-S")); }
+
     /**
      * A file path QEMU takes verbatim only if it has no comma or white space: the multiboot loader reads
      * {@code -initrd} as a comma-separated module list and cuts each name at a space (its arguments).
@@ -94,6 +101,28 @@ public final class QemuHypervisor implements Hypervisor {
                         + "', which QEMU would parse as a list or arguments: give the VMM a path without them");
         }
         return s;
+    }
+
+    /**
+     * The container's code when the guest kernel panicked and said so on the pvpanic device. isa-debug-exit codes
+     * only reach 127 (QEMU's status is 8 bits of 2N+1), so this one means the crash alone.
+     */
+    public static final int GUEST_CRASHED = 255;
+    /** QEMU stopped by a signal it handles (SIGTERM, SIGINT, SIGHUP) exits 0: reported as SIGTERM, 128 + 15. */
+    public static final int STOPPED_BY_SIGNAL = 143;
+
+    /**
+     * A status 0 is refined by QEMU's SHUTDOWN reason: "guest-panic" gives {@link #GUEST_CRASHED}, "host-signal"
+     * (someone signalled QEMU) {@link #STOPPED_BY_SIGNAL}. A reset stays 0: guests end that way too (urunc's urunit
+     * reboots, unikernels triple-fault), so a panic that only resets cannot be told from a clean end.
+     */
+    @Override
+    public int containerExitCode(int status, Optional<String> stopReason) {
+        if (status == 0 && stopReason.isPresent()) {
+            if (stopReason.get().equals("guest-panic")) return GUEST_CRASHED;
+            if (stopReason.get().equals("host-signal")) return STOPPED_BY_SIGNAL;
+        }
+        return containerExitCode(status);
     }
 
     /** 0: guest powered off (or reset under -no-reboot); odd s >= 3: guest wrote (s-1)/2 to isa-debug-exit; else QEMU's own status. */

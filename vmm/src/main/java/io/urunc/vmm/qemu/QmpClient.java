@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,7 @@ public final class QmpClient implements VmControl {
     private final AtomicLong ids = new AtomicLong();
     private final BlockingQueue<JsonNode> replies = new LinkedBlockingQueue<>();
     private final List<JsonNode> events = new ArrayList<>();
+    private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
     private volatile SocketChannel channel;
     private volatile IOException readFailure;
 
@@ -76,6 +78,22 @@ public final class QmpClient implements VmControl {
         synchronized (events) {
             return events.stream().map(e -> e.path("event").asText()).toList();
         }
+    }
+
+    /** The reason of QEMU's last SHUTDOWN event, read up to the end of the connection (QEMU's exit). */
+    @Override
+    public Optional<String> stopReason(Duration wait) {
+        if (channel == null) return Optional.empty();
+        try {
+            if (!ended.await(wait.toNanos(), TimeUnit.NANOSECONDS)) LOG.debug("QMP {} still open {} ms after QEMU exited", socket, wait.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (events) {
+            for (JsonNode e : events.reversed())
+                if (e.path("event").asText().equals("SHUTDOWN")) return Optional.of(e.path("data").path("reason").asText());
+        }
+        return Optional.empty();
     }
 
     /** Runs a command without arguments and returns its "return" value. */
@@ -140,6 +158,7 @@ public final class QmpClient implements VmControl {
             if (channel != null && channel.isOpen()) readFailure = e instanceof IOException io ? io : new IOException(e);
         } finally {
             replies.add(EOF);
+            ended.countDown();
         }
     }
 

@@ -20,7 +20,7 @@ public final class HermitType implements UnikernelType {
 
     @Override
     public GuestDeviceHints deviceHints() {
-        return new GuestDeviceHints(MachineKind.PC, "service", "storage", Map.of("disable-legacy", "on"));
+        return new GuestDeviceHints(MachineKind.PC, Map.of("disable-legacy", "on"));
     }
 
     @Override

@@ -27,13 +27,17 @@ public final class LinuxType implements UnikernelType {
 
     @Override public String name() { return "linux"; }
 
-    @Override public Set<String> hypervisors() { return Set.of("qemu", "firecracker"); }
+    @Override public Set<String> hypervisors() { return Set.of("qemu", "firecracker", "cloud-hypervisor"); }
 
     @Override public MachineKind preferredMachine() { return MachineKind.MICROVM; }
 
+    /**
+     * On QEMU also {@code reboot=t}: the kernel's default reboot path hangs on microvm, so a guest that ends by
+     * rebooting (urunc's urunit does) or panicking (panic=-1) would never exit; a triple fault resets every machine.
+     */
     @Override
     public String kernelCmdline(GuestSpec guest, String hypervisor) {
-        return cmdline(guest, List.of());
+        return cmdline(guest, hypervisor.equals("qemu") ? List.of("reboot=t") : List.of());
     }
 
     /**
@@ -43,8 +47,8 @@ public final class LinuxType implements UnikernelType {
     @Override
     public String kernelCmdline(GuestSpec guest, String hypervisor, Accelerator accelerator) {
         if (accelerator == Accelerator.TCG && hypervisor.equals("qemu") && HostClock.tscKhz().isPresent())
-            return cmdline(guest, List.of("tsc_early_khz=" + HostClock.tscKhz().getAsLong()));
-        return cmdline(guest, List.of());
+            return cmdline(guest, List.of("reboot=t", "tsc_early_khz=" + HostClock.tscKhz().getAsLong()));
+        return kernelCmdline(guest, hypervisor);
     }
 
     private String cmdline(GuestSpec guest, List<String> kernelParams) {

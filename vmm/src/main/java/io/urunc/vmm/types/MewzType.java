@@ -21,7 +21,7 @@ public final class MewzType implements UnikernelType {
 
     @Override
     public GuestDeviceHints deviceHints() {
-        return new GuestDeviceHints(MachineKind.PC, "service", "storage", Map.of("disable-legacy", "on", "disable-modern", "off"));
+        return new GuestDeviceHints(MachineKind.PC, Map.of("disable-legacy", "on", "disable-modern", "off"));
     }
 
     @Override

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * MirageOS: {@code --ipv4=<IP>/<prefix> --ipv4-gateway=<GW> <args>}. On Solo5 its devices are named
- * "service" (network) and "storage" (block), the defaults of {@link io.urunc.vmm.GuestDeviceHints}.
+ * MirageOS: {@code --ipv4=<IP>/<prefix> --ipv4-gateway=<GW> <args>}. On Solo5 its devices (usually "service"
+ * and "storage") are named in its manifest.
  */
 public final class MirageType implements UnikernelType {
     @Override public String name() { return "mirage"; }

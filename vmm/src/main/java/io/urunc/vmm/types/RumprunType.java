@@ -2,10 +2,8 @@ package io.urunc.vmm.types;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.urunc.vmm.GuestDeviceHints;
 import io.urunc.vmm.GuestSpec;
 import io.urunc.vmm.InvalidGuestSpecException;
-import io.urunc.vmm.MachineKind;
 import io.urunc.vmm.RootKind;
 import io.urunc.vmm.UnikernelType;
 
@@ -18,7 +16,7 @@ import java.util.Set;
  * Rumprun on Solo5: its JSON-like configuration, {@code {"cmdline":"<args>","env":"K=V",...,"net":{...},"blk":{...}}}.
  * "env" repeats once per variable (so it is assembled by hand, not as a JSON object). The network mask is "1"
  * (an all-inclusive /1, as urunc sets it so gateways outside the container subnet stay reachable); a BLOCK root
- * is the etfs disk /dev/ld0a mounted at /data. Solo5 device names: "tap" and "rootfs".
+ * is the etfs disk /dev/ld0a mounted at /data. Its Solo5 devices ("tap", "rootfs") are named in its manifest.
  */
 public final class RumprunType implements UnikernelType {
     static final String BLOCK_MOUNTPOINT = "/data";
@@ -27,8 +25,6 @@ public final class RumprunType implements UnikernelType {
     @Override public String name() { return "rumprun"; }
 
     @Override public Set<String> hypervisors() { return Set.of("hvt", "spt"); }
-
-    @Override public GuestDeviceHints deviceHints() { return new GuestDeviceHints(MachineKind.PC, "tap", "rootfs", Map.of()); }
 
     @Override
     public String kernelCmdline(GuestSpec guest, String hypervisor) {

@@ -49,4 +49,42 @@ class LinuxBootTest {
             System.out.printf("linux boot to exit on microvm/TCG: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         }
     }
+
+    /** A panic reported on the pvpanic device is a crash; a power-off and a reboot are clean ends. */
+    @Test
+    void aKernelPanicIsACrashAndAPowerOffOrRebootIsACleanExit(@TempDir Path dir) throws Exception {
+        String drivers = "/bin/busybox insmod /lib/pvpanic.ko; /bin/busybox insmod /lib/pvpanic-mmio.ko\n";
+        Ended panic = boot(dir.resolve("panic"), drivers + "/bin/busybox mkdir -p /proc; /bin/busybox mount -t proc proc /proc; echo c > /proc/sysrq-trigger");
+        assertEquals(Optional.of("guest-panic"), panic.reason(), panic.output());
+        assertTrue(panic.output().contains("Kernel panic"), panic.output());
+        assertEquals(QemuHypervisor.GUEST_CRASHED, panic.code());
+
+        Ended off = boot(dir.resolve("poweroff"), drivers + "/bin/busybox poweroff -f");
+        assertEquals(Optional.of("guest-shutdown"), off.reason(), off.output());
+        assertEquals(0, off.code());
+
+        Ended reboot = boot(dir.resolve("reboot"), drivers + "/bin/busybox reboot -f");
+        assertEquals(Optional.of("guest-reset"), reboot.reason(), reboot.output());
+        assertEquals(0, reboot.code(), "urunc's urunit ends a guest by rebooting it");
+    }
+
+    private record Ended(int code, Optional<String> reason, String output) {}
+
+    private static Ended boot(Path dir, String script) throws Exception {
+        java.nio.file.Files.createDirectories(dir);
+        Path initrd = TestGuest.initrd(dir, "#!/bin/busybox sh\n" + script + "\n", TestGuest.pvpanicModules());
+        UnikernelType linux = UnikernelTypes.byName("linux");
+        Hypervisor qemu = Hypervisors.byName("qemu");
+        var guest = new GuestSpec(List.of("/init"), Map.of(), Optional.empty(), RootKind.INITRD, null);
+        VmConfig config = new VmConfig("end", QemuRealTest.QEMU, TestGuest.kernel(), Optional.of(initrd), linux.kernelCmdline(guest, "qemu", Accelerator.TCG),
+                new VmResources(256, 1), Accelerator.TCG, Optional.empty(), List.of(), List.of(), dir, true).withHints(linux.deviceHints());
+        LaunchPlan plan = qemu.holdGuest(qemu.plan(config));
+        try (RunningQemu q = new RunningQemu(plan.argv(), dir); var control = qemu.control(plan).orElseThrow()) {
+            control.ping();
+            control.resume();
+            int status = q.await(60);
+            Optional<String> reason = control.stopReason(java.time.Duration.ofSeconds(2));
+            return new Ended(qemu.containerExitCode(status, reason), reason, q.output());
+        }
+    }
 }

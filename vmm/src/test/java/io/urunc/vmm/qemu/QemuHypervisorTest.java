@@ -63,7 +63,7 @@ class QemuHypervisorTest {
         assertEquals("/k/initrd", valueOf(a, "-initrd"));
         assertEquals("console=ttyS0 panic=-1", valueOf(a, "-append"));
         assertEquals("tap,id=net0,ifname=tap0_urunc,script=no,downscript=no", valueOf(a, "-netdev"));
-        assertEquals(List.of("isa-debug-exit,iobase=0x501,iosize=2", "virtio-net-device,netdev=net0,mac=02:00:00:00:00:01",
+        assertEquals(List.of("isa-debug-exit,iobase=0x501,iosize=2", "pvpanic", "virtio-net-device,netdev=net0,mac=02:00:00:00:00:01",
                 "virtio-blk-device,drive=rootfs,serial=rootfs", "virtio-blk-device,drive=data,serial=data"), valuesOf(a, "-device"));
         assertEquals(List.of("file=/img/root.raw,format=raw,if=none,id=rootfs,readonly=on", "file=/img/d.raw,format=raw,if=none,id=data"),
                 valuesOf(a, "-drive"));
@@ -75,7 +75,7 @@ class QemuHypervisorTest {
     void pcMachineUsesPciDevicesAndNicPropertiesFromHints() throws Exception {
         VmConfig c = config(Accelerator.KVM, Optional.of(new NetAttachment("t0", "02:00:00:00:00:02")),
                 List.of(new BlockDevice("b", Path.of("/b"), false)), Path.of("/r"), false)
-                .withHints(new GuestDeviceHints(MachineKind.PC, "service", "storage", Map.of("disable-legacy", "on", "disable-modern", "off")));
+                .withHints(new GuestDeviceHints(MachineKind.PC, Map.of("disable-legacy", "on", "disable-modern", "off")));
         List<String> a = qemu.plan(c).argv();
         assertEquals("pc", valueOf(a, "-M"));
         assertEquals("kvm", valueOf(a, "-accel"));
@@ -160,5 +160,29 @@ class QemuHypervisorTest {
         List<String> root = qemu.plan(config(Accelerator.TCG, Optional.empty(), List.of(), Path.of("/run/u/vm1"), true)).argv();
         assertFalse(root.contains("-runas"));
         assertEquals(QemuHypervisor.SANDBOX, valueOf(root, "-sandbox"));
+    }
+
+    @Test
+    void aPanicReportedOnPvpanicIsACrashAResetIsNotAndASignalledQemuIsNotASuccess() throws Exception {
+        List<String> a = qemu.plan(config(Accelerator.TCG, Optional.empty(), List.of(), Path.of("/r"), true)).argv();
+        assertTrue(valuesOf(a, "-device").contains("pvpanic"), a.toString());
+        assertEquals("panic=shutdown", valueOf(a, "-action"));
+        assertEquals(QemuHypervisor.GUEST_CRASHED, qemu.containerExitCode(0, Optional.of("guest-panic")));
+        assertEquals(0, qemu.containerExitCode(0, Optional.of("guest-reset")), "urunit and unikernels end by resetting");
+        assertEquals(0, qemu.containerExitCode(0, Optional.of("guest-shutdown")));
+        assertEquals(0, qemu.containerExitCode(0, Optional.empty()));
+        assertEquals(143, qemu.containerExitCode(0, Optional.of("host-signal")));
+        assertEquals(5, qemu.containerExitCode(11, Optional.empty()), "isa-debug-exit 5");
+        assertEquals(255, QemuHypervisor.GUEST_CRASHED);
+        assertEquals(127, qemu.containerExitCode(255), "the largest isa-debug-exit code: 255 can only mean a crash");
+    }
+
+    @Test
+    void heldPlansStartWithMinusS() throws Exception {
+        LaunchPlan plan = qemu.plan(config(Accelerator.TCG, Optional.empty(), List.of(), Path.of("/r"), true));
+        LaunchPlan held = qemu.holdGuest(plan);
+        assertTrue(held.guestHeld());
+        assertEquals("-S", held.argv().get(1));
+        assertEquals(plan.argv().subList(1, plan.argv().size()), held.argv().subList(2, held.argv().size()));
     }
 }

@@ -75,6 +75,25 @@ class QemuRealTest {
             assertTrue(rejected.getMessage().contains("CommandNotFound"), rejected.getMessage());
             control.quit();
             assertEquals(0, q.await(5), q.output());
+            assertEquals(Optional.of("host-qmp-quit"), control.stopReason(java.time.Duration.ofSeconds(2)));
+        }
+    }
+
+    @Test
+    void aQemuStoppedBySomeoneElsesSignalIsNotReportedAsSuccess(@TempDir Path dir) throws Exception {
+        LaunchPlan plan = qemu.plan(fullConfig(dir, Path.of("/unused"), MachineKind.MICROVM));
+        List<String> argv = new ArrayList<>(plan.argv());
+        int k = argv.indexOf("-kernel");
+        argv.subList(k, k + 4).clear();
+        argv.add("-S");
+        try (RunningQemu q = new RunningQemu(argv, dir); VmControl control = qemu.control(plan).orElseThrow()) {
+            control.ping();
+            q.process.destroy();   // SIGTERM, as an operator's kill would send
+            int status = q.await(5);
+            Optional<String> reason = control.stopReason(java.time.Duration.ofSeconds(2));
+            assertEquals(0, status, "QEMU exits 0 on SIGTERM: " + q.output());
+            assertEquals(Optional.of("host-signal"), reason);
+            assertEquals(QemuHypervisor.STOPPED_BY_SIGNAL, qemu.containerExitCode(status, reason));
         }
     }
 

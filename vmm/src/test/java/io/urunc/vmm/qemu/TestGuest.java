@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Fixtures for real Linux boots: the Debian cloud kernel (env URUNC_TEST_KERNEL, else downloaded once with
- * apt-get into target/test-kernel, a build cache) and a busybox initrd built per test.
+ * apt-get into target/test-kernel, a build cache, with its pvpanic modules) and a busybox initrd built per test.
  */
 final class TestGuest {
     private static final Path CACHE = Path.of("target/test-kernel").toAbsolutePath();
@@ -22,7 +22,7 @@ final class TestGuest {
         String env = System.getenv("URUNC_TEST_KERNEL");
         if (env != null) return Path.of(env);
         Path cached = CACHE.resolve("vmlinuz");
-        if (Files.exists(cached)) return cached;
+        if (Files.exists(cached) && Files.exists(CACHE.resolve(PVPANIC_MODULES.getLast()))) return cached;
         Files.createDirectories(CACHE);
         // The meta package names the current kernel package; fetch that and unpack its bzImage.
         int rc = sh(CACHE, """
@@ -31,11 +31,29 @@ final class TestGuest {
                 dep=$(dpkg-deb -f linux-image-cloud-amd64_*.deb Depends | cut -d' ' -f1)
                 apt-get download "$dep" >/dev/null 2>&1
                 mkdir -p x && dpkg -x "$dep"_*.deb x
+                cp x/lib/modules/*/kernel/drivers/misc/pvpanic/*.ko .
                 cp x/boot/vmlinuz-* vmlinuz.tmp && mv vmlinuz.tmp vmlinuz
                 rm -rf x ./*.deb
                 """);
         assumeTrue(rc == 0 && Files.exists(cached), "no test kernel: set URUNC_TEST_KERNEL or allow apt-get download");
         return cached;
+    }
+
+    /** The test kernel's pvpanic driver (core, then ACPI/MMIO), in load order; the test is skipped without them. */
+    static final List<String> PVPANIC_MODULES = List.of("pvpanic.ko", "pvpanic-mmio.ko");
+
+    static List<Path> pvpanicModules() throws Exception {
+        Path kernel = kernel();
+        List<Path> modules = PVPANIC_MODULES.stream().map(m -> kernel.resolveSibling(m)).toList();
+        assumeTrue(modules.stream().allMatch(Files::exists), "no pvpanic modules next to the test kernel " + kernel);
+        return modules;
+    }
+
+    /** gzip'd newc initrd with busybox, the guest-exit helper, {@code files} in /lib and {@code init} as /init. */
+    static Path initrd(Path dir, String init, List<Path> files) throws Exception {
+        Path lib = Files.createDirectories(dir.resolve("initrd-root/lib"));
+        for (Path f : files) Files.copy(f, lib.resolve(f.getFileName()));
+        return initrd(dir, init);
     }
 
     /** gzip'd newc initrd with busybox, the guest-exit helper and {@code init} as /init. */

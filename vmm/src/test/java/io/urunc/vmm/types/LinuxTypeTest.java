@@ -23,24 +23,24 @@ class LinuxTypeTest {
 
     @Test
     void initrdRootRunsTheProgramAsRdinitWithArgumentsAfterDashes() {
-        assertEquals("console=ttyS0 panic=-1 root=/dev/ram0 rw rdinit=/bin/app -- -x 1",
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=/dev/ram0 rw rdinit=/bin/app -- -x 1",
                 cmdline(List.of("/bin/app", "-x", "1"), Map.of(), Optional.empty(), RootKind.INITRD));
     }
 
     @Test
     void eachRootKindGivesItsRootOption() {
-        assertEquals("console=ttyS0 panic=-1 root=/dev/vda rw init=/sbin/init", cmdline(List.of("/sbin/init"), Map.of(), Optional.empty(), RootKind.BLOCK));
-        assertEquals("console=ttyS0 panic=-1 root=fs0 rw rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=5000000,cache=mmap,posixacl init=/a",
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=/dev/vda rw init=/sbin/init", cmdline(List.of("/sbin/init"), Map.of(), Optional.empty(), RootKind.BLOCK));
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=fs0 rw rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=5000000,cache=mmap,posixacl init=/a",
                 cmdline(List.of("/a"), Map.of(), Optional.empty(), RootKind.SHARED_9P));
-        assertEquals("console=ttyS0 panic=-1 root=fs0 rw rootfstype=virtiofs init=/a", cmdline(List.of("/a"), Map.of(), Optional.empty(), RootKind.VIRTIOFS));
-        assertEquals("console=ttyS0 panic=-1 init=/a", cmdline(List.of("/a"), Map.of(), Optional.empty(), RootKind.NONE));
-        assertEquals("console=ttyS0 panic=-1 root=/dev/vda rw", cmdline(List.of(), Map.of(), Optional.empty(), RootKind.BLOCK), "no args: kernel's default init");
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=fs0 rw rootfstype=virtiofs init=/a", cmdline(List.of("/a"), Map.of(), Optional.empty(), RootKind.VIRTIOFS));
+        assertEquals("console=ttyS0 panic=-1 reboot=t init=/a", cmdline(List.of("/a"), Map.of(), Optional.empty(), RootKind.NONE));
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=/dev/vda rw", cmdline(List.of(), Map.of(), Optional.empty(), RootKind.BLOCK), "no args: kernel's default init");
     }
 
     @Test
     void networkUsesKernelIpSyntaxWithNetmaskGatewayAndUpToTwoResolvers() {
         var net = new GuestNetwork("10.4.0.5", 16, "10.4.0.1", "02:00:00:00:00:01", List.of("1.1.1.1", "8.8.8.8", "9.9.9.9"));
-        assertEquals("console=ttyS0 panic=-1 root=/dev/vda rw ip=10.4.0.5::10.4.0.1:255.255.0.0:urunc:eth0:off:1.1.1.1:8.8.8.8 init=/a",
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=/dev/vda rw ip=10.4.0.5::10.4.0.1:255.255.0.0:urunc:eth0:off:1.1.1.1:8.8.8.8 init=/a",
                 cmdline(List.of("/a"), Map.of(), Optional.of(net), RootKind.BLOCK));
         var noGw = new GuestNetwork("192.168.1.2", 24, null, "02:00:00:00:00:01", List.of());
         assertTrue(cmdline(List.of("/a"), Map.of(), Optional.of(noGw), RootKind.NONE).contains(" ip=192.168.1.2:::255.255.255.0:urunc:eth0:off "));
@@ -52,7 +52,7 @@ class LinuxTypeTest {
         env.put("PATH", "/bin:/usr/bin");
         env.put("GREETING", "hello world");
         env.put("EMPTY", "");
-        assertEquals("console=ttyS0 panic=-1 root=/dev/ram0 rw PATH=/bin:/usr/bin GREETING=\"hello world\" EMPTY=\"\" rdinit=/bin/sh -- -c \"echo a=b  c\" \"\"",
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=/dev/ram0 rw PATH=/bin:/usr/bin GREETING=\"hello world\" EMPTY=\"\" rdinit=/bin/sh -- -c \"echo a=b  c\" \"\"",
                 cmdline(List.of("/bin/sh", "-c", "echo a=b  c", ""), env, Optional.empty(), RootKind.INITRD));
     }
 
@@ -88,7 +88,7 @@ class LinuxTypeTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(io.urunc.vmm.HostClock.tscKhz().isPresent(), "host TSC frequency unknown");
         long khz = io.urunc.vmm.HostClock.tscKhz().getAsLong();
         var spec = new GuestSpec(List.of("/init", "a"), Map.of(), Optional.empty(), RootKind.INITRD, null);
-        assertEquals("console=ttyS0 panic=-1 tsc_early_khz=" + khz + " root=/dev/ram0 rw rdinit=/init -- a",
+        assertEquals("console=ttyS0 panic=-1 reboot=t tsc_early_khz=" + khz + " root=/dev/ram0 rw rdinit=/init -- a",
                 linux.kernelCmdline(spec, "qemu", io.urunc.vmm.Accelerator.TCG));
         assertEquals(linux.kernelCmdline(spec, "qemu"), linux.kernelCmdline(spec, "qemu", io.urunc.vmm.Accelerator.KVM));
         assertEquals(linux.kernelCmdline(spec, "firecracker"), linux.kernelCmdline(spec, "firecracker", io.urunc.vmm.Accelerator.TCG));
@@ -96,7 +96,7 @@ class LinuxTypeTest {
 
     @Test
     void runsOnQemuAndFirecrackerPreferringMicrovm() {
-        assertEquals(java.util.Set.of("qemu", "firecracker"), linux.hypervisors());
+        assertEquals(java.util.Set.of("qemu", "firecracker", "cloud-hypervisor"), linux.hypervisors());
         assertEquals(MachineKind.MICROVM, linux.preferredMachine());
         assertEquals(MachineKind.MICROVM, linux.deviceHints().machine());
     }

@@ -38,9 +38,7 @@ class RumprunTypeTest {
     }
 
     @Test
-    void solo5DeviceNamesAndRootRestrictions() {
-        assertEquals("tap", rumprun.deviceHints().solo5NetName());
-        assertEquals("rootfs", rumprun.deviceHints().solo5BlockName());
+    void rootRestrictions() {
         assertThrows(InvalidGuestSpecException.class,
                 () -> rumprun.kernelCmdline(new GuestSpec(List.of("x"), Map.of(), Optional.empty(), RootKind.INITRD, null), "hvt"));
     }

@@ -25,8 +25,6 @@ class SmallTypesTest {
         MirageType m = new MirageType();
         assertEquals("--ipv4=10.0.0.2/24 --ipv4-gateway=10.0.0.1 \"--hello=a b\"", m.kernelCmdline(spec(List.of("--hello=a b"), NET), "hvt"));
         assertEquals("", m.kernelCmdline(spec(List.of(), Optional.empty()), "qemu"));
-        assertEquals("service", m.deviceHints().solo5NetName());
-        assertEquals("storage", m.deviceHints().solo5BlockName());
         assertEquals(java.util.Set.of("qemu", "hvt", "spt"), m.hypervisors());
     }
 
