@@ -133,7 +133,7 @@ public final class UnikernelTask implements Task {
             VmControl c = control;
             // A held VMM (from Create, or started again just now) is let go; one that already died is reported
             // by its exit event, after this start.
-            if (c != null && vmm.alive()) release(c);
+            if (setup.holdsBeforeStart() && c != null && vmm.alive()) release(c);
         } catch (IOException | TtrpcException e) {
             life.startAbandoned();
             VmProcess p = vmm;
