@@ -133,4 +133,38 @@ class DaemonContractIT {
         // Containerd.close() kills and deletes the tasks
         assertTrue(perTask < CEILING_PER_TASK, "a task costs " + perTask + " bytes of heap");
     }
+
+    /**
+     * Tasks coming and going on one long-lived daemon (what a node's daemon sees all day) leave no heap or threads
+     * behind: after three rounds of eight tasks created, run, killed and deleted, the daemon holds what it held
+     * after the first.
+     */
+    @Test
+    void churnOfTasksLeavesTheDaemonsHeapAndThreadsFlat() throws Exception {
+        containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "soak-keep", "run").ok(); // keeps the daemon up
+        long pid = daemonPid();
+        long[] heap = new long[3];
+        int[] threads = new int[3];
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 8; i++) containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "soak-" + i, "run").ok();
+            for (int i = 0; i < 8; i++) containerd.ctr("task", "kill", "-s", "SIGKILL", "soak-" + i).ok();
+            for (int i = 0; i < 8; i++) {
+                String id = "soak-" + i;
+                for (int tries = 0; tries < 100 && containerd.ctr("task", "delete", id).exit() != 0; tries++) Thread.sleep(50);
+                containerd.ctr("container", "delete", id).ok();
+            }
+            assertEquals(pid, daemonPid(), "the same daemon served every round");
+            heap[round] = liveHeap(pid);
+            threads[round] = threadCount(pid);
+        }
+        System.out.printf("daemon after churn rounds: live heap %d / %d / %d KiB, threads %d / %d / %d%n",
+                heap[0] >> 10, heap[1] >> 10, heap[2] >> 10, threads[0], threads[1], threads[2]);
+        assertTrue(heap[2] - heap[0] < 1 << 20, "heap grew by " + ((heap[2] - heap[0]) >> 10) + " KiB over two rounds");
+        assertTrue(threads[2] <= threads[0] + 2, "threads grew from " + threads[0] + " to " + threads[2]);
+    }
+
+    private static int threadCount(long pid) throws java.io.IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("Threads:"))
+                .mapToInt(l -> Integer.parseInt(l.substring("Threads:".length()).strip())).findFirst().orElseThrow();
+    }
 }
