@@ -87,6 +87,10 @@ class LauncherFastPathTest {
         Process fakeDaemon = new ProcessBuilder("python3", "-c", "import time; time.sleep(30)", "io.urunc.shim.Main",
                 "-socket", daemon.socket().toString(), "daemon").start();
         toClose.add(fakeDaemon::destroyForcibly);
+        // start() may return before the child has exec'd (its cmdline is then "/" or empty for a moment); a real
+        // daemon writes its pid file once it runs
+        Path cmdline = Path.of("/proc/" + fakeDaemon.pid() + "/cmdline");
+        for (int i = 0; i < 200 && !Files.readString(cmdline).contains("io.urunc.shim.Main"); i++) Thread.sleep(10);
         Files.writeString(daemon.pidFile(), Long.toString(fakeDaemon.pid()));
         Path bundle = Files.createDirectories(dir.resolve("bundle"));
 

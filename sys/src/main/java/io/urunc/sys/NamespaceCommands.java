@@ -15,9 +15,8 @@ import java.util.TreeMap;
 public final class NamespaceCommands {
     public static final Path NSENTER = Path.of("/usr/bin/nsenter");
     public static final Path UNSHARE = Path.of("/usr/bin/unshare");
-    /** nsenter's option for each namespace kind, as the OCI spec names them. */
-    private static final Map<String, String> NSENTER_OPTION = Map.of("network", "--net", "ipc", "--ipc", "uts", "--uts");
-    private static final Map<String, String> UNSHARE_OPTION = Map.of("network", "--net", "ipc", "--ipc", "uts", "--uts");
+    /** nsenter's and unshare's option (they share the names) for each namespace kind, as the OCI spec names them. */
+    private static final Map<String, String> OPTION = Map.of("network", "--net", "ipc", "--ipc", "uts", "--uts");
 
     private NamespaceCommands() {}
 
@@ -36,13 +35,13 @@ public final class NamespaceCommands {
         if (!join.isEmpty()) {
             cmd.add(NSENTER.toString());
             for (Map.Entry<String, Path> j : new TreeMap<>(join).entrySet()) {
-                cmd.add(option(NSENTER_OPTION, j.getKey()) + "=" + j.getValue());
+                cmd.add(option(j.getKey()) + "=" + j.getValue());
             }
             cmd.add("--");
         }
         if (!create.isEmpty() || newPid) {
             cmd.add(UNSHARE.toString());
-            for (String kind : create.stream().sorted().toList()) cmd.add(option(UNSHARE_OPTION, kind));
+            for (String kind : create.stream().sorted().toList()) cmd.add(option(kind));
             if (newPid) cmd.addAll(List.of("--pid", "--fork", "--kill-child"));
             cmd.add("--");
         }
@@ -50,8 +49,8 @@ public final class NamespaceCommands {
         return cmd;
     }
 
-    private static String option(Map<String, String> options, String kind) {
-        String o = options.get(kind);
+    private static String option(String kind) {
+        String o = OPTION.get(kind);
         if (o == null) throw new IllegalArgumentException("no namespace option for kind '" + kind + "'");
         return o;
     }
