@@ -38,7 +38,14 @@ public final class ImageFiles {
      * exist yet (created owner-only). Errors name the image's path and what is wrong with it.
      */
     public static void copyOut(Path rootfs, String pathFromImage, Path target) throws RootfsPathException {
-        Path resolved = RootfsPaths.resolveRegularFile(rootfs, pathFromImage);
+        copyOut(rootfs, RootfsPaths.resolveRegularFile(rootfs, pathFromImage), pathFromImage, target);
+    }
+
+    /**
+     * As {@link #copyOut(Path, String, Path)} for a path {@link RootfsPaths#resolveRegularFile} already resolved
+     * ({@code resolved}, inside {@code rootfs}); {@code pathFromImage} names it in errors.
+     */
+    public static void copyOut(Path rootfs, Path resolved, String pathFromImage, Path target) throws RootfsPathException {
         String inRoot = rootfs.relativize(resolved).toString();
         int fd = openInRoot(rootfs, inRoot, pathFromImage);
         Path byFd = Path.of("/proc/self/fd/" + fd);

@@ -75,10 +75,11 @@ public final class VmPlanner {
      */
     public LaunchPlan plan(String id, Target t, Bundle bundle, Optional<NetworkAttachment> network, Path runDir)
             throws TtrpcException {
-        Path kernel = copyOut(t.rootfs(), t.metadata().binary(), runDir.resolve(KERNEL_COPY), "com.urunc.unikernel.binary");
+        Path kernel = copyOut(t.rootfs(), t.kernel(), t.metadata().binary(), runDir.resolve(KERNEL_COPY), "com.urunc.unikernel.binary");
         Optional<Path> initrd = Optional.empty();
-        if (t.metadata().initrd().isPresent())
-            initrd = Optional.of(copyOut(t.rootfs(), t.metadata().initrd().get(), runDir.resolve(INITRD_COPY), "com.urunc.unikernel.initrd"));
+        if (t.initrd().isPresent())
+            initrd = Optional.of(copyOut(t.rootfs(), t.initrd().get(), t.metadata().initrd().orElseThrow(), runDir.resolve(INITRD_COPY),
+                    "com.urunc.unikernel.initrd"));
         Optional<GuestNetwork> guestNet = network.flatMap(NetworkAttachment::guest)
                 .map(g -> new GuestNetwork(g.ipv4(), g.prefixLength(), g.gateway(), g.mac(), g.dns()));
         Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
@@ -148,9 +149,9 @@ public final class VmPlanner {
             throw TtrpcException.invalidArgument(key + ": " + e.getMessage());
         }
     }
-    private static Path copyOut(Path rootfs, String pathFromImage, Path copy, String key) throws TtrpcException {
+    private static Path copyOut(Path rootfs, Path resolved, String pathFromImage, Path copy, String key) throws TtrpcException {
         try {
-            ImageFiles.copyOut(rootfs, pathFromImage, copy);
+            ImageFiles.copyOut(rootfs, resolved, pathFromImage, copy);
             return copy;
         } catch (IOException e) {
             throw TtrpcException.invalidArgument(key + ": " + e.getMessage());
