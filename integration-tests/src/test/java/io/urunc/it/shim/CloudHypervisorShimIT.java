@@ -89,11 +89,12 @@ class CloudHypervisorShimIT {
             """;
 
     private Containerd containerd;
+    private Path dir;
     private Path requests;
 
     @BeforeAll
     void start() throws Exception {
-        Path dir = Files.createTempDirectory("uit-ch");
+        dir = Files.createTempDirectory("uit-ch");
         requests = dir.resolve("requests.log");
         Path fake = dir.resolve("cloud-hypervisor");
         Files.writeString(fake, FAKE.formatted("\"" + requests + "\""));
@@ -113,6 +114,7 @@ class CloudHypervisorShimIT {
     @AfterAll
     void stop() {
         if (containerd != null) containerd.close();
+        if (dir != null) Containerd.deleteTree(dir);
     }
 
     private String diagnostics() {

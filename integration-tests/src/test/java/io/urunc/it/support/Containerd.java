@@ -203,7 +203,7 @@ public final class Containerd implements AutoCloseable {
         deleteTree(dir);
     }
 
-    static void deleteTree(Path p) {
+    public static void deleteTree(Path p) {
         if (!Files.exists(p)) return;
         try (var walk = Files.walk(p)) {
             walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
