@@ -5,7 +5,7 @@
 #   OUT/tiny/tiny.elf             PVH unikernel (QEMU -kernel on -M microvm and -M pc)
 #   OUT/tiny/tiny-mb.elf          the same as a multiboot kernel (how Unikraft boots on QEMU): lists its modules
 #   OUT/linux/vmlinuz             Debian cloud kernel (bzImage); OUT/linux/kernel-version names it
-#   OUT/linux/initrd.cpio.gz      newc initramfs: /init (ours), busybox, virtio modules, /www
+#   OUT/linux/initrd.cpio.gz      newc initramfs: /init (ours), busybox, virtio/virtiofs modules, /www
 #   OUT/ctx/<image>/              build contexts for guests/images/<image>/Containerfile
 # Up-to-date outputs are kept; only what changed is rebuilt.
 set -euo pipefail
@@ -13,8 +13,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="$(mkdir -p "${1:-$HERE/out}" && cd "${1:-$HERE/out}" && pwd)"
 KERNEL_FLAVOUR=cloud-amd64
+# loaded by /init in this order (dependencies first), from /lib/modules/load-order
 MODULES=(virtio_ring virtio virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-         failover net_failover virtio_net virtio_blk pvpanic pvpanic-mmio)
+         failover net_failover virtio_net virtio_blk fuse virtiofs pvpanic pvpanic-mmio)
 export SOURCE_DATE_EPOCH=0
 
 log() { echo "guests: $*" >&2; }
@@ -115,6 +116,7 @@ build_linux() {
             f=$(find "$KDIR/lib/modules/$KVER/kernel" -name "$m.ko" | head -n1)
             [ -n "$f" ] || { log "module $m.ko not in kernel $KVER"; exit 1; }
             cp "$f" "$root/lib/modules/$m.ko"
+            echo "$m" >> "$root/lib/modules/load-order"
         done
         cp "$HERE/www/index.html" "$root/www/index.html"
         echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"

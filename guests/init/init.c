@@ -1,5 +1,7 @@
 /* /init of the test Linux guest (PID 1 in an initramfs).
- * Mounts proc/sys/dev, loads the virtio modules shipped in /lib/modules, configures eth0 from
+ * Mounts proc/sys/dev, loads the modules shipped in /lib/modules (in the order /lib/modules/load-order
+ * lists, written by guests/build.sh), mounts what the shim passes as urunc.mount= words (see mount_volumes),
+ * configures eth0 from
  * the ip=<IP>::<GW>:<MASK>:<host>:<dev>:off parameter in /proc/cmdline (the kernel has no IP
  * autoconfiguration), runs argv[1..] (the words after "--" on the kernel command line) or an
  * interactive /bin/sh, and turns the child's exit status into the VM's:
@@ -24,11 +26,7 @@
 #define DEBUG_EXIT_PORT 0x501
 #define TAG "URUNC-GUEST: "
 
-static const char *const MODULES[] = {
-    "virtio_ring", "virtio", "virtio_mmio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
-    "virtio_pci", "failover", "net_failover", "virtio_net", "virtio_blk",
-    "pvpanic", "pvpanic-mmio", /* a kernel panic is then reported to QEMU's pvpanic device */
-};
+#define MAX_MOUNTS 16
 
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...) {
@@ -56,16 +54,125 @@ static void ensure_console(void) {
     if (fd > 2) close(fd);
 }
 
+/* One module name per line in /lib/modules/load-order, dependencies first. */
 static void load_modules(void) {
-    for (size_t i = 0; i < sizeof MODULES / sizeof *MODULES; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "/lib/modules/%s.ko", MODULES[i]);
+    FILE *order = fopen("/lib/modules/load-order", "re");
+    if (!order) return;
+    char name[96];
+    while (fgets(name, sizeof name, order)) {
+        name[strcspn(name, "\n")] = 0;
+        if (!name[0]) continue;
+        char path[160];
+        snprintf(path, sizeof path, "/lib/modules/%s.ko", name);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
+        if (fd < 0) { log_line("module %s missing", name); continue; }
         if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST)
-            log_line("loading %s failed: %s", MODULES[i], strerror(errno));
+            log_line("loading %s failed: %s", name, strerror(errno));
         close(fd);
     }
+    fclose(order);
+}
+
+/* The kernel command line before " -- ", split as the kernel splits it: at spaces outside double quotes,
+ * the quotes removed. Returns the number of words put in words[]. */
+static int kernel_words(char *buf, size_t len, char **words, int max) {
+    int fd = open("/proc/cmdline", O_RDONLY);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    int count = 0;
+    char *in = buf, *out = buf;
+    while (*in && count < max) {
+        while (*in == ' ' || *in == '\n') in++;
+        if (!*in) break;
+        char *word = out;
+        int quoted = 0;
+        while (*in && (quoted || (*in != ' ' && *in != '\n'))) {
+            if (*in == '"') { quoted = !quoted; in++; continue; }
+            *out++ = *in++;
+        }
+        if (*in) in++;
+        *out++ = 0;
+        if (strcmp(word, "--") == 0) break;
+        words[count++] = word;
+    }
+    return count;
+}
+
+static void mkdirs(const char *path) {
+    char p[512];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = 0;
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    mkdir(p, 0755);
+}
+
+/* /dev/vdX of the virtio disk whose serial is `serial` (QEMU serial=, the shim uses the device id). */
+static int disk_by_serial(const char *serial, char *dev, size_t len) {
+    for (int tries = 0; tries < 200; tries++) {
+        for (char c = 'a'; c <= 'z'; c++) {
+            char path[64], got[64] = {0};
+            snprintf(path, sizeof path, "/sys/block/vd%c/serial", c);
+            int fd = open(path, O_RDONLY);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, got, sizeof got - 1);
+            close(fd);
+            if (n > 0 && got[n - 1] == '\n') got[n - 1] = 0;
+            if (n > 0 && strcmp(got, serial) == 0) { snprintf(dev, len, "/dev/vd%c", c); return 0; }
+        }
+        usleep(10000);
+    }
+    return -1;
+}
+
+static char mounted[MAX_MOUNTS][256];
+static int mounted_count;
+
+/* urunc.mount=<kind>:<source>:<ro|rw>:<target>: kind virtiofs (source = tag) or blk (source = disk serial,
+ * an ext4 file system). The target is the rest of the word, so it may hold ':'. */
+static void mount_volumes(void) {
+    static char buf[4096];
+    char *words[256];
+    int n = kernel_words(buf, sizeof buf, words, 256);
+    for (int i = 0; i < n; i++) {
+        if (strncmp(words[i], "urunc.mount=", 12) != 0) continue;
+        char *kind = words[i] + 12, *source = strchr(kind, ':');
+        char *mode = source ? strchr(source + 1, ':') : NULL;
+        char *target = mode ? strchr(mode + 1, ':') : NULL;
+        if (!target || target[1] != '/') { log_line("bad mount %s", words[i]); continue; }
+        *source++ = 0; *mode++ = 0; *target++ = 0;
+        unsigned long flags = strcmp(mode, "ro") == 0 ? MS_RDONLY : 0;
+        char dev[64];
+        const char *what = source, *type = kind;
+        if (strcmp(kind, "blk") == 0) {
+            if (disk_by_serial(source, dev, sizeof dev) != 0) { log_line("no disk with serial %s", source); continue; }
+            what = dev;
+            type = "ext4";
+        } else if (strcmp(kind, "virtiofs") != 0) {
+            log_line("unknown mount kind %s", kind);
+            continue;
+        }
+        mkdirs(target);
+        if (mount(what, target, type, flags, NULL) != 0) {
+            log_line("mount %s %s on %s failed: %s", kind, source, target, strerror(errno));
+            continue;
+        }
+        log_line("mounted %s %s on %s %s", kind, source, target, mode);
+        if (mounted_count < MAX_MOUNTS) snprintf(mounted[mounted_count++], sizeof mounted[0], "%s", target);
+    }
+}
+
+/* What the guest wrote reaches the host before the VM ends. */
+static void unmount_volumes(void) {
+    sync();
+    for (int i = mounted_count - 1; i >= 0; i--)
+        if (umount(mounted[i]) != 0) log_line("unmount %s failed: %s", mounted[i], strerror(errno));
 }
 
 static int run_wait(char *const argv[]) {
@@ -185,7 +292,7 @@ static void prefer_triple_fault_reboot(void) {
 
 static void __attribute__((noreturn)) leave(int code) {
     log_line("exit code %d", code);
-    sync();
+    unmount_volumes();
     if (code != 0 && ioperm(DEBUG_EXIT_PORT, 2, 1) == 0) {
         outb((unsigned char)code, DEBUG_EXIT_PORT);
         log_line("no isa-debug-exit device at 0x%x", DEBUG_EXIT_PORT);
@@ -203,6 +310,7 @@ int main(int argc, char **argv) {
     setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 0);
     log_line("init");
     load_modules();
+    mount_volumes();
     configure_network();
 
     char *shell[] = {"/bin/sh", NULL};

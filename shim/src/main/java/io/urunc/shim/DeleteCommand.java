@@ -53,6 +53,8 @@ final class DeleteCommand {
         if (pid == 0) pid = runcPid;
         record.ifPresent(r -> {
             killVmm(r.vmm());
+            // virtiofsd ends when the VMM closes its socket; one that has not yet is stopped here
+            for (ProcessIdentity b : r.backends()) killVmm(b);
             if (!r.rootfsMount().isEmpty()) {
                 try {
                     RootfsMount.unmountIfMounted(Path.of(r.rootfsMount()));

@@ -128,7 +128,7 @@ class DeleteCommandTest {
         Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");
         Files.writeString(record, """
                 {"id":"c1","namespace":"default","bundle":"/b","vmmPid":0,"vmmStartTime":0,"bootId":"","rootfsMount":"",
-                 "runDir":"%s","cgroupsPath":"","netns":"","tap":"","ownNetns":"","blockDevice":"/dev/sda"}""".formatted(runDir));
+                 "runDir":"%s","cgroupsPath":"","netns":"","tap":"","ownNetns":"","backends":[],"blockDevice":"/dev/sda"}""".formatted(runDir));
 
         var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
 
@@ -144,7 +144,7 @@ class DeleteCommandTest {
         Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");
         Files.writeString(record, """
                 {"id":"c1","namespace":"default","bundle":"/b","vmmPid":0,"vmmStartTime":0,"bootId":"","rootfsMount":"",
-                 "cgroupsPath":"","netns":"","tap":"","ownNetns":""}""");
+                 "cgroupsPath":"","netns":"","tap":"","ownNetns":"","backends":[]}""");
 
         var e = assertThrows(java.io.IOException.class, () -> deleteC1(state));
 

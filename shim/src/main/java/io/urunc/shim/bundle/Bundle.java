@@ -2,6 +2,7 @@ package io.urunc.shim.bundle;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.urunc.storage.Volumes;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,7 +33,8 @@ public record Bundle(
         Optional<Path> resolvConfMount,
         boolean newNetworkNamespace,
         List<Hook> prestartHooks,
-        List<Namespace> namespaces) {
+        List<Namespace> namespaces,
+        List<Volumes.SpecMount> mounts) {
 
     /** An entry of linux.namespaces: join {@code path}, or create a new namespace when it is empty. */
     public record Namespace(String type, Optional<Path> path) {}
@@ -52,7 +54,7 @@ public record Bundle(
     /** This spec with its network namespace at {@code netns}, made by the shim for a spec that asked for a new one. */
     public Bundle withNetworkNamespace(Path netns) {
         return new Bundle(dir, annotations, args, env, terminal, memoryLimitBytes, cpus, Optional.of(netns), cgroupsPath,
-                rootPath, resolvConfMount, false, prestartHooks, namespaces);
+                rootPath, resolvConfMount, false, prestartHooks, namespaces, mounts);
     }
 
     public static Bundle load(Path dir) throws BundleException {
@@ -88,7 +90,19 @@ public record Bundle(
                 bindSource(spec.path("mounts"), "/etc/resolv.conf"),
                 newNamespace(linux.path("namespaces"), "network"),
                 hooks(spec.path("hooks"), "createRuntime", "prestart"),
-                namespaces(linux.path("namespaces")));
+                namespaces(linux.path("namespaces")),
+                mounts(spec.path("mounts")));
+    }
+
+    private static List<Volumes.SpecMount> mounts(JsonNode mounts) throws BundleException {
+        if (mounts.isMissingNode() || mounts.isNull()) return List.of();
+        if (!mounts.isArray()) throw new BundleException("mounts: expected an array");
+        List<Volumes.SpecMount> out = new ArrayList<>();
+        for (JsonNode m : mounts) {
+            out.add(new Volumes.SpecMount(m.path("destination").asText(""), m.path("type").asText(""),
+                    m.path("source").asText(""), stringList(m.path("options"), "mounts.options")));
+        }
+        return List.copyOf(out);
     }
 
     private static List<Namespace> namespaces(JsonNode namespaces) {

@@ -64,7 +64,8 @@ public final class ConfigLoader {
                 log.path("level").asText(d.logLevel()),
                 seconds(shim, "idle_exit_seconds", d.idleExit(), name),
                 seconds(shim, "kill_grace_seconds", d.killGrace(), name),
-                Map.copyOf(monitors));
+                Map.copyOf(monitors),
+                absolutePath(root.path("extra_binaries").path("virtiofsd"), d.virtiofsd(), name + ": extra_binaries.virtiofsd.path"));
     }
 
     private static MonitorConfig monitor(JsonNode node, String where) throws ConfigException {
@@ -83,6 +84,13 @@ public final class ConfigLoader {
             throw new ConfigException(where + ".vmm_id_base must be 1.." + io.urunc.vmm.VmmUser.MAX_BASE + ", not " + idBase);
         return new MonitorConfig(path.isEmpty() ? Optional.empty() : Optional.of(path), memory, vcpus, accel,
                 node.path("seccomp").asBoolean(d.seccomp()), node.path("drop_privileges").asBoolean(d.dropPrivileges()), idBase);
+    }
+
+    private static Path absolutePath(JsonNode table, Path dflt, String where) throws ConfigException {
+        String p = table.path("path").asText("");
+        if (p.isEmpty()) return dflt;
+        if (!p.startsWith("/")) throw new ConfigException(where + " must be an absolute path, not \"" + p + "\"");
+        return Path.of(p);
     }
 
     private static Duration seconds(JsonNode table, String key, Duration dflt, String where) throws ConfigException {

@@ -14,7 +14,8 @@ public record ShimConfig(
         String logLevel,
         Duration idleExit,
         Duration killGrace,
-        Map<String, MonitorConfig> monitors) {
+        Map<String, MonitorConfig> monitors,
+        Path virtiofsd) {
 
     /** Which tasks share one daemon process. */
     public enum Grouping {
@@ -27,10 +28,12 @@ public record ShimConfig(
     }
 
     public static final Path DEFAULT_FILE = Path.of("/etc/urunc/config.toml");
+    /** Where Debian 12's QEMU ships the C virtiofsd (urunc's {@code [extra_binaries.virtiofsd] path}). */
+    public static final Path DEFAULT_VIRTIOFSD = Path.of("/usr/lib/qemu/virtiofsd");
 
     public static ShimConfig defaults() {
         return new ShimConfig(Grouping.NAMESPACE, Path.of("/run/urunc"), "info", Duration.ofSeconds(3),
-                Duration.ofSeconds(10), Map.of());
+                Duration.ofSeconds(10), Map.of(), DEFAULT_VIRTIOFSD);
     }
 
     /** The monitor's settings, falling back to defaults for monitors the file does not mention. */

@@ -155,7 +155,8 @@ public final class TaskFactory implements TaskCreator {
 
         TaskSetup setup = new TaskSetup(id, namespace, Path.of(req.getBundle()), req.getTerminal(), target.hypervisor(),
                 launch, io, cgroup, cleanup,
-                vmm -> store.save(record[0] = record[0].withVmm(vmm)), controlConnector);
+                vmm -> store.save(record[0] = record[0].withVmm(vmm)),
+                backends -> store.save(record[0] = record[0].withBackends(backends)), controlConnector);
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
         task.launch();
         return task;

@@ -24,6 +24,7 @@ public record TaskSetup(
         Optional<Cgroup> cgroup,
         Cleanup cleanup,
         VmmRecorder vmmRecorder,
+        BackendRecorder backendRecorder,
         ControlConnector controlConnector) {
 
     /** Connects to the VMM's control channel once it is up; fails with the VMM's own error if it died. */
@@ -38,6 +39,12 @@ public record TaskSetup(
         void record(ProcessIdentity vmm) throws java.io.IOException;
     }
 
+    /** Writes the VMM's running backends (virtiofsd) into the task record; a failure fails the launch. */
+    @FunctionalInterface
+    public interface BackendRecorder {
+        void record(java.util.List<ProcessIdentity> backends) throws java.io.IOException;
+    }
+
     /** Whether the VMM is started at Create, with the guest held until Start. */
     public boolean holdsBeforeStart() {
         return launch.ready().plan().guestHeld();
@@ -48,6 +55,14 @@ public record TaskSetup(
             vmmRecorder.record(vmm);
         } catch (java.io.IOException e) {
             throw TtrpcException.internal("task " + id + ": cannot record its VMM: " + e.getMessage());
+        }
+    }
+
+    void persistBackends(java.util.List<ProcessIdentity> backends) throws TtrpcException {
+        try {
+            backendRecorder.record(backends);
+        } catch (java.io.IOException e) {
+            throw TtrpcException.internal("task " + id + ": cannot record its VMM's backends: " + e.getMessage());
         }
     }
 

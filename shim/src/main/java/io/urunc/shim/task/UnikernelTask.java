@@ -1,6 +1,7 @@
 package io.urunc.shim.task;
 
 import io.urunc.shim.io.TaskIo;
+import io.urunc.shim.vm.Backends;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmProcess;
 import io.urunc.ttrpc.TtrpcException;
@@ -31,6 +32,7 @@ public final class UnikernelTask implements Task {
     private final TaskLifecycle life;
     private final Duration killGrace;
     private volatile VmProcess vmm;
+    private volatile java.util.List<Backends.Running> backends = java.util.List.of();
     private volatile VmControl control;
     private volatile Integer killedWith;
 
@@ -95,6 +97,7 @@ public final class UnikernelTask implements Task {
 
     private void startVmm() throws TtrpcException {
         VmLaunch.Ready launch = setup.launch().ready();
+        startBackends(launch.plan());
         VmProcess p;
         try {
             p = VmProcess.launch(launch.plan(), setup.io(), launch.namespaces(), setup.cgroup());
@@ -112,6 +115,29 @@ public final class UnikernelTask implements Task {
             control = setup.awaitControl(p, launch.plan(), setup.io());
             // the control socket answers once the machine is built: the kernel and initrd are in guest memory
             launch.plan().bootFiles().forEach(UnikernelTask::deleteQuietly);
+        }
+    }
+
+    /** The VMM's virtiofsds, fresh for each VMM launch (those of a VMM replaced at Start end with it). */
+    private void startBackends(io.urunc.vmm.LaunchPlan plan) throws TtrpcException {
+        for (Backends.Running old : backends) stopQuietly(old);
+        if (plan.backends().isEmpty()) return;
+        java.util.List<Backends.Running> started;
+        try {
+            started = Backends.start(plan.backends(), setup.cgroup());
+        } catch (IOException e) {
+            throw TtrpcException.failedPrecondition("task " + id() + ": " + e.getMessage());
+        }
+        backends = started;
+        for (Backends.Running b : started) setup.cleanup().push(b.spec().name() + " " + b.identity().pid(), b::stop);
+        setup.persistBackends(started.stream().map(Backends.Running::identity).toList());
+    }
+
+    private static void stopQuietly(Backends.Running b) {
+        try {
+            b.stop();
+        } catch (IOException e) {
+            LOG.warn("{}", e.getMessage());
         }
     }
 

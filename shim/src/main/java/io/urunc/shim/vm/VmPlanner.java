@@ -8,6 +8,10 @@ import io.urunc.shim.config.MonitorConfig;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.storage.ImageFiles;
 import io.urunc.storage.RootfsPaths;
+import io.urunc.storage.Volumes;
+import io.urunc.vmm.BackendProcess;
+import io.urunc.vmm.GuestMount;
+import io.urunc.vmm.SharedDirectory;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.Accelerator;
 import io.urunc.vmm.AcceleratorDetector;
@@ -43,6 +47,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * shim touches the network; {@link #plan} then builds the command line with the network the VM got.
  */
 public final class VmPlanner {
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(VmPlanner.class);
     /** What the image asks for, checked; kernel and initrd are where they are inside {@code rootfs}. */
     public record Target(UnikernelMetadata metadata, Hypervisor hypervisor, UnikernelType type, MonitorConfig monitor,
                          Path binary, Path rootfs, Path kernel, Optional<Path> initrd) {}
@@ -85,8 +90,10 @@ public final class VmPlanner {
         Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
                 .flatMap(a -> a.guest().map(g -> new NetAttachment(a.tapName(), g.mac())));
         List<String> args = MetadataResolver.appArgs(t.metadata(), bundle.args());
+        Shares shares = shares(id, t, bundle, runDir);
         GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet,
-                t.initrd().isPresent() ? RootKind.INITRD : RootKind.NONE, t.metadata().unikernelVersion().orElse(null));
+                t.initrd().isPresent() ? RootKind.INITRD : RootKind.NONE, t.metadata().unikernelVersion().orElse(null),
+                shares.mounts());
         Accelerator accelerator = accelerator(t.hypervisor(), t.monitor(), t.binary());
         String cmdline;
         List<String> extra;
@@ -97,15 +104,65 @@ public final class VmPlanner {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
         VmConfig vm = new VmConfig(id, t.binary(), kernel, initrd, cmdline, resources(bundle, t.monitor()),
-                accelerator, nic, List.of(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints());
+                accelerator, nic, List.of(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints())
+                .withSharedDirs(shares.dirs());
         if (t.monitor().dropPrivileges()) vm = vm.withRunAs(VmmUser.forTask(t.monitor().vmmIdBase(), runDir.getFileName().toString()));
         try {
             List<Path> copies = new ArrayList<>(List.of(kernel));
             initrd.ifPresent(copies::add);
-            return t.hypervisor().holdGuest(t.hypervisor().plan(vm)).withBootFiles(copies);
+            return t.hypervisor().holdGuest(t.hypervisor().plan(vm)).withBootFiles(copies).withBackends(shares.backends());
         } catch (VmmException e) {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
+    }
+
+    /** The volumes as the guest mounts them, the VMM's shares and the virtiofsd behind each. */
+    private record Shares(List<GuestMount> mounts, List<SharedDirectory> dirs, List<BackendProcess> backends) {}
+
+    /**
+     * The spec's directory bind mounts, each shared over virtiofs as {@code vol<N>} from its own virtiofsd
+     * ({@code <runDir>/vfs<N>.sock}). A type that cannot mount them, or a missing virtiofsd, fails the task:
+     * a volume the guest silently lacks would lose what it writes.
+     */
+    private Shares shares(String id, Target t, Bundle bundle, Path runDir) throws TtrpcException {
+        Volumes.Selection selection;
+        try {
+            selection = Volumes.select(bundle.mounts());
+        } catch (IOException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
+        }
+        if (!selection.skipped().isEmpty()) LOG.info("task {}: bind mounts not passed to the guest: {}", id, String.join(", ", selection.skipped()));
+        List<Volumes.Volume> volumes = selection.volumes();
+        if (volumes.isEmpty()) return new Shares(List.of(), List.of(), List.of());
+        String targets = String.join(", ", volumes.stream().map(Volumes.Volume::target).toList());
+        if (!t.type().mountsFileSystems())
+            throw TtrpcException.invalidArgument("task " + id + ": unikernel type " + t.type().name()
+                    + " cannot mount volumes, but the container has " + targets);
+        if (!Files.isExecutable(config.virtiofsd()))
+            throw TtrpcException.failedPrecondition("task " + id + ": volumes (" + targets + ") need virtiofsd, which is not at "
+                    + config.virtiofsd() + " (set [extra_binaries.virtiofsd] path in the config)");
+        List<GuestMount> mounts = new ArrayList<>();
+        List<SharedDirectory> dirs = new ArrayList<>();
+        List<BackendProcess> backends = new ArrayList<>();
+        for (int i = 0; i < volumes.size(); i++) {
+            Volumes.Volume v = volumes.get(i);
+            String tag = "vol" + i;
+            Path socket = runDir.resolve("vfs" + i + ".sock");
+            Path mountPoint = runDir.resolve("vfs" + i);
+            try {
+                Files.createDirectories(mountPoint);
+            } catch (IOException e) {
+                throw TtrpcException.internal("task " + id + ": cannot create " + mountPoint + ": " + e.getMessage());
+            }
+            try {
+                mounts.add(new GuestMount(GuestMount.Kind.VIRTIOFS, tag, v.target(), v.readOnly()));
+            } catch (RuntimeException e) {
+                throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
+            }
+            dirs.add(new SharedDirectory(tag, socket));
+            backends.add(Virtiofsd.backend(config.virtiofsd(), "vfs" + i, v, mountPoint, socket));
+        }
+        return new Shares(mounts, dirs, backends);
     }
 
     private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {

@@ -69,10 +69,10 @@ final class ScriptedVmm {
     static UnikernelTask create(String id, Path dir, String script, boolean held, Duration grace, TaskEvents events,
                                 Cleanup cleanup) throws Exception {
         LaunchPlan plan = new LaunchPlan(List.of("/bin/sh", "-c", script), Map.of(),
-                held ? Optional.of(dir.resolve(id + ".ctl")) : Optional.empty(), List.of(), held);
+                held ? Optional.of(dir.resolve(id + ".ctl")) : Optional.empty(), List.of(), held, List.of(), Map.of());
         VmLaunch launch = VmLaunch.of(() -> new VmLaunch.Ready(plan, OWN_PID_NAMESPACE));
         TaskSetup setup = new TaskSetup(id, "default", dir, false, FAKE, launch, TaskIo.open("", "", ""),
-                Optional.empty(), cleanup, vmm -> {}, (h, p, v, io) -> DEAF);
+                Optional.empty(), cleanup, vmm -> {}, backends -> {}, (h, p, v, io) -> DEAF);
         UnikernelTask t = new UnikernelTask(setup, events, grace);
         t.launch();
         return t;

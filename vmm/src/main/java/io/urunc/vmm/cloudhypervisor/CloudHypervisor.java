@@ -5,6 +5,7 @@ import io.urunc.vmm.Accelerator;
 import io.urunc.vmm.BlockDevice;
 import io.urunc.vmm.Hypervisor;
 import io.urunc.vmm.LaunchPlan;
+import io.urunc.vmm.SharedDirectory;
 import io.urunc.vmm.VmConfig;
 import io.urunc.vmm.VmControl;
 import io.urunc.vmm.VmmException;
@@ -29,7 +30,7 @@ import java.util.Optional;
 /**
  * Cloud Hypervisor ({@code cloud-hypervisor}, urunc's name for it) with direct kernel boot:
  * {@code --kernel --cmdline [--initramfs] --memory size=<MB>M --cpus boot=N --console off --serial tty
- * [--net tap=,mac=] [--disk path=]... --api-socket path=<runDir>/ch.sock --seccomp true|false}. The guest console is
+ * [--net tap=,mac=] [--disk path=]... [--fs tag=,socket=]... --api-socket path=<runDir>/ch.sock --seccomp true|false}. The guest console is
  * the serial port on the VMM's stdio. It boots as soon as it starts (its command line has no way to hold the
  * guest), so the shim starts it at Start. Pause, resume and the power button go through its REST API
  * ({@link Api}); it runs on KVM only and exits 0 when the guest powers off.
@@ -58,7 +59,8 @@ public final class CloudHypervisor implements Hypervisor {
         a.addAll(List.of("--kernel", c.kernel().toString()));
         a.addAll(List.of("--cmdline", c.kernelCmdline()));
         c.initrd().ifPresent(i -> a.addAll(List.of("--initramfs", i.toString())));
-        a.addAll(List.of("--memory", "size=" + c.resources().memoryMb() + "M"));
+        // virtiofsd maps guest memory: it must be shared
+        a.addAll(List.of("--memory", "size=" + c.resources().memoryMb() + "M" + (c.sharedDirs().isEmpty() ? "" : ",shared=on")));
         a.addAll(List.of("--cpus", "boot=" + c.resources().vcpus()));
         a.addAll(List.of("--console", "off", "--serial", "tty"));
         if (c.net().isPresent()) {
@@ -67,6 +69,8 @@ public final class CloudHypervisor implements Hypervisor {
         }
         for (BlockDevice b : c.blocks())
             a.addAll(List.of("--disk", "path=" + option(b.path().toString(), "disk path") + ",id=" + b.id() + (b.readOnly() ? ",readonly=on" : "")));
+        for (SharedDirectory d : c.sharedDirs())
+            a.addAll(List.of("--fs", "tag=" + d.tag() + ",socket=" + option(d.socket().toString(), "virtiofs socket path")));
         a.addAll(List.of("--api-socket", "path=" + option(api.toString(), "API socket path")));
         a.addAll(List.of("--seccomp", Boolean.toString(c.seccomp())));
         a.addAll(c.typeExtraArgs());

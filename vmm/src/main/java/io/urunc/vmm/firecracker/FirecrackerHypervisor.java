@@ -33,6 +33,9 @@ public final class FirecrackerHypervisor implements Hypervisor {
 
     @Override
     public LaunchPlan plan(VmConfig c) throws VmmException {
+        if (!c.sharedDirs().isEmpty())
+            throw new VmmException("firecracker has no shared file system device (no virtiofs, no 9p): the directory volume shared as '"
+                    + c.sharedDirs().getFirst().tag() + "' cannot be passed to the guest");
         Path configFile = c.runDir().resolve(CONFIG_FILE);
         List<String> argv = new ArrayList<>(List.of(c.hypervisorBinary().toString(), "--no-api", "--config-file", configFile.toString()));
         if (!c.seccomp()) argv.add("--no-seccomp");

@@ -4,6 +4,7 @@ import io.urunc.vmm.BlockDevice;
 import io.urunc.vmm.Hypervisor;
 import io.urunc.vmm.LaunchPlan;
 import io.urunc.vmm.MachineKind;
+import io.urunc.vmm.SharedDirectory;
 import io.urunc.vmm.VmConfig;
 import io.urunc.vmm.VmControl;
 import io.urunc.vmm.VmmException;
@@ -25,6 +26,8 @@ public final class QemuHypervisor implements Hypervisor {
     /** sun_path is 108 bytes including the terminating NUL. */
     static final int MAX_UNIX_SOCKET_PATH = 107;
     public static final String QMP_SOCKET = "qmp.sock";
+    /** The id of the guest memory backend when it must be shared with a vhost-user backend. */
+    static final String SHARED_MEMORY = "mem";
     public static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
     /**
      * With {@code -runas} QEMU itself calls setuid/setgid after its seccomp filter is in place: they must be
@@ -39,21 +42,25 @@ public final class QemuHypervisor implements Hypervisor {
     @Override
     public LaunchPlan plan(VmConfig c) throws VmmException {
         Path qmp = c.runDir().resolve(QMP_SOCKET);
-        int qmpLength = qmp.toString().getBytes(StandardCharsets.UTF_8).length;
-        if (qmpLength > MAX_UNIX_SOCKET_PATH)
-            throw new VmmException("QMP socket path " + qmp + " is " + qmpLength + " bytes; unix socket paths are limited to "
-                    + MAX_UNIX_SOCKET_PATH + " bytes: use a shorter runDir");
+        socketPathFits(qmp, "QMP socket");
+        for (SharedDirectory d : c.sharedDirs()) socketPathFits(d.socket(), "virtiofs socket");
         MachineKind machine = c.hints().machine();
         List<String> a = new ArrayList<>();
         a.add(c.hypervisorBinary().toString());
         a.addAll(List.of("-name", QemuOpts.escape(c.vmId())));
-        a.addAll(List.of("-M", machine.qemuName()));
+        // vhost-user devices need guest memory the backend (virtiofsd) can map: a shared memfd
+        a.addAll(List.of("-M", machine.qemuName() + (c.sharedDirs().isEmpty() ? "" : ",memory-backend=" + SHARED_MEMORY)));
         a.addAll(switch (c.accelerator()) {
             case KVM -> List.of("-accel", "kvm", "-cpu", "host");
             case TCG -> List.of("-accel", "tcg", "-cpu", "max");
             case AUTO -> throw new VmmException("accelerator AUTO must be resolved (AcceleratorDetector.resolve) before planning a QEMU VM");
         });
         a.addAll(List.of("-m", c.resources().memoryMb() + "M", "-smp", Integer.toString(c.resources().vcpus())));
+        if (!c.sharedDirs().isEmpty()) {
+            a.addAll(List.of("-object", "memory-backend-memfd,id=" + SHARED_MEMORY + ",size=" + c.resources().memoryMb() + "M,share=on"));
+            // microvm's virtio-mmio devices are legacy (version 1) by default; virtiofsd serves modern devices only
+            if (machine == MachineKind.MICROVM) a.addAll(List.of("-global", "virtio-mmio.force-legacy=false"));
+        }
         a.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
         // signal=off: a ^C typed on a container tty goes to the guest instead of killing QEMU.
         a.addAll(List.of("-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"));
@@ -80,8 +87,21 @@ public final class QemuHypervisor implements Hypervisor {
                     + (b.readOnly() ? ",readonly=on" : "")));
             a.addAll(List.of("-device", machine.virtioDevice("blk") + ",drive=" + b.id() + ",serial=" + b.id()));
         }
+        for (int i = 0; i < c.sharedDirs().size(); i++) {
+            SharedDirectory d = c.sharedDirs().get(i);
+            a.addAll(List.of("-chardev", "socket,id=vfs" + i + ",path=" + QemuOpts.escape(d.socket().toString())));
+            a.addAll(List.of("-device", (machine == MachineKind.MICROVM ? "vhost-user-fs-device" : "vhost-user-fs-pci")
+                    + ",chardev=vfs" + i + ",tag=" + d.tag()));
+        }
         a.addAll(c.typeExtraArgs());
         return new LaunchPlan(a, Map.of(), Optional.of(qmp));
+    }
+
+    private static void socketPathFits(Path socket, String what) throws VmmException {
+        int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (length > MAX_UNIX_SOCKET_PATH)
+            throw new VmmException(what + " path " + socket + " is " + length + " bytes; unix socket paths are limited to "
+                    + MAX_UNIX_SOCKET_PATH + " bytes: use a shorter runDir");
     }
 
     /** {@code -S}: QEMU builds the machine and waits for QMP {@code cont}. */

@@ -40,6 +40,9 @@ public final class Solo5Hypervisor implements Hypervisor {
      */
     @Override
     public LaunchPlan plan(VmConfig c) throws VmmException {
+        if (!c.sharedDirs().isEmpty())
+            throw new VmmException("solo5-" + tender + " has no shared file system device: the directory volume shared as '"
+                    + c.sharedDirs().getFirst().tag() + "' cannot be passed to the guest");
         if (c.initrd().isPresent()) throw new VmmException("solo5-" + tender + " cannot load an initrd (" + c.initrd().get() + ")");
         Solo5Manifest manifest = Solo5Manifest.read(c.kernel());
         List<String> a = new ArrayList<>();

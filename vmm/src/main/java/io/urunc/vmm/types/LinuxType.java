@@ -1,6 +1,7 @@
 package io.urunc.vmm.types;
 
 import io.urunc.vmm.Accelerator;
+import io.urunc.vmm.GuestMount;
 import io.urunc.vmm.GuestNetwork;
 import io.urunc.vmm.HostClock;
 import io.urunc.vmm.GuestSpec;
@@ -18,7 +19,10 @@ import java.util.Set;
  * [rd]init=<args[0]> -- <args[1..]>}. The kernel passes unrecognised {@code K=V} words to init as environment
  * and the words after {@code --} as its arguments. Network uses the kernel's {@code ip=} syntax
  * (client::gateway:netmask:hostname:device:off[:dns0[:dns1]]); kernels without IP autoconfiguration hand it
- * to init as the variable {@code ip}.
+ * to init as the variable {@code ip}. Each file system of {@link GuestSpec#mounts()} is one word
+ * {@code urunc.mount=<virtiofs|blk>:<tag or disk serial>:<ro|rw>:<target>} for the guest's init (a name with a dot
+ * is a module parameter to the kernel: it neither complains nor passes it to init as a variable); the target is
+ * the rest of the word, quoted when it has spaces.
  */
 public final class LinuxType implements UnikernelType {
     /** Kernel limits (MAX_INIT_ARGS / MAX_INIT_ENVS = 32, minus the kernel's own "init", HOME and TERM). */
@@ -30,6 +34,8 @@ public final class LinuxType implements UnikernelType {
     @Override public Set<String> hypervisors() { return Set.of("qemu", "firecracker", "cloud-hypervisor"); }
 
     @Override public MachineKind preferredMachine() { return MachineKind.MICROVM; }
+
+    @Override public boolean mountsFileSystems() { return true; }
 
     /**
      * On QEMU also {@code reboot=t}: the kernel's default reboot path hangs on microvm, so a guest that ends by
@@ -63,6 +69,7 @@ public final class LinuxType implements UnikernelType {
                     "rootflags=trans=virtio,version=9p2000.L,msize=5000000,cache=mmap,posixacl"));
             case VIRTIOFS -> words.addAll(List.of("root=fs0", "rw", "rootfstype=virtiofs"));
         }
+        for (GuestMount m : guest.mounts()) words.add(mountWord(m));
         guest.network().ifPresent(n -> words.add(ipOption(n)));
         if (guest.env().size() > MAX_INIT_ENVS)
             throw new InvalidGuestSpecException(guest.env().size() + " environment variables given; a Linux kernel command line passes at most " + MAX_INIT_ENVS);
@@ -82,6 +89,17 @@ public final class LinuxType implements UnikernelType {
         }
         return KernelArgs.checkLength(String.join(" ", words));
     }
+
+    static String mountWord(GuestMount m) {
+        String kind = switch (m.kind()) {
+            case VIRTIOFS -> "virtiofs";
+            case BLOCK -> "blk";
+        };
+        return KernelArgs.quote(MOUNT_PARAM + kind + ":" + m.source() + ":" + (m.readOnly() ? "ro" : "rw") + ":" + m.target(),
+                "mount target " + m.target());
+    }
+
+    static final String MOUNT_PARAM = "urunc.mount=";
 
     static String ipOption(GuestNetwork n) {
         StringBuilder s = new StringBuilder("ip=").append(n.ipv4()).append("::").append(n.gateway() == null ? "" : n.gateway())

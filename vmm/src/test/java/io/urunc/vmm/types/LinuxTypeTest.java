@@ -100,4 +100,25 @@ class LinuxTypeTest {
         assertEquals(MachineKind.MICROVM, linux.preferredMachine());
         assertEquals(MachineKind.MICROVM, linux.deviceHints().machine());
     }
+
+    @Test
+    void volumesAreUruncMountWordsBeforeTheProgramQuotedWhenTheTargetHasSpaces() {
+        var mounts = List.of(new io.urunc.vmm.GuestMount(io.urunc.vmm.GuestMount.Kind.VIRTIOFS, "vol0", "/data", false),
+                new io.urunc.vmm.GuestMount(io.urunc.vmm.GuestMount.Kind.VIRTIOFS, "vol1", "/etc/my app", true),
+                new io.urunc.vmm.GuestMount(io.urunc.vmm.GuestMount.Kind.BLOCK, "blk0", "/srv:x", false));
+        assertEquals("console=ttyS0 panic=-1 reboot=t root=/dev/ram0 rw urunc.mount=virtiofs:vol0:rw:/data "
+                        + "\"urunc.mount=virtiofs:vol1:ro:/etc/my app\" urunc.mount=blk:blk0:rw:/srv:x rdinit=/app",
+                linux.kernelCmdline(new GuestSpec(List.of("/app"), Map.of(), Optional.empty(), RootKind.INITRD, null, mounts), "qemu"));
+    }
+
+    @Test
+    void aMountTargetWithAQuoteOrNewlineCannotBeCarried() {
+        for (String bad : List.of("/a\"b", "/a\nb")) {
+            var m = List.of(new io.urunc.vmm.GuestMount(io.urunc.vmm.GuestMount.Kind.VIRTIOFS, "vol0", bad, false));
+            var e = assertThrows(InvalidGuestSpecException.class,
+                    () -> linux.kernelCmdline(new GuestSpec(List.of("/app"), Map.of(), Optional.empty(), RootKind.INITRD, null, m), "qemu"));
+            assertTrue(e.getMessage().startsWith("mount target " + bad.substring(0, 2)), e.getMessage());
+        }
+        assertThrows(InvalidGuestSpecException.class, () -> new io.urunc.vmm.GuestMount(io.urunc.vmm.GuestMount.Kind.VIRTIOFS, "vol0", "data", false));
+    }
 }
