@@ -56,6 +56,8 @@ final class DockerChecks {
     List<String> leftovers() {
         List<String> left = new ArrayList<>();
         qemusOfThisFixture().forEach(p -> left.add("qemu " + p.pid() + ": " + Processes.cmdline(p.pid())));
+        Processes.matching(containerd.uruncStateDir().toString()).stream().filter(p -> Processes.cmdline(p.pid()).contains("virtiofsd"))
+                .forEach(p -> left.add("virtiofsd " + p.pid()));
         // dockerd keeps its data-root (and overlay2's home) mounted private while it runs: that is not a container's.
         Path dataRoot = dockerd.dir().resolve("data");
         Set<String> daemonMounts = Set.of(dataRoot.toString(), dataRoot.resolve("overlay2").toString());

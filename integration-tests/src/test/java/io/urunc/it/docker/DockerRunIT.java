@@ -105,4 +105,25 @@ class DockerRunIT {
         assertEquals("", dockerd.docker("ps", "-aq").ok().stdout().strip(), "no container is left");
         checks.assertNothingLeft();
     }
+
+    /** {@code docker run -v}: a host directory reaches the guest as a volume (virtiofs); :ro stays read-only. */
+    @Test
+    void aBindVolumeCarriesWhatTheGuestWritesAndARoOneRefusesWrites() throws Exception {
+        java.nio.file.Path host = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("/tmp"), "uit-dvol");
+        try {
+            java.nio.file.Path data = java.nio.file.Files.createDirectories(host.resolve("data"));
+            java.nio.file.Path conf = java.nio.file.Files.createDirectories(host.resolve("conf"));
+            java.nio.file.Files.writeString(conf.resolve("app.conf"), "from-docker-host\n");
+            Exec.Result r = dockerd.docker(Duration.ofSeconds(75), "run", "--rm", "--runtime", Dockerd.RUNTIME,
+                    "-v", data + ":/data", "-v", conf + ":/conf:ro", Guests.HELLO, "/init", "/bin/sh", "-c",
+                    "cat /conf/app.conf; echo docker-guest > /data/out.txt; echo x > /conf/x || echo RO-REFUSED");
+            assertEquals(0, r.exit(), r + checks.diagnostics());
+            assertTrue(r.stdout().contains("from-docker-host") && r.stdout().contains("RO-REFUSED"), r.toString());
+            assertEquals("docker-guest\n", java.nio.file.Files.readString(data.resolve("out.txt")), r.toString());
+            assertTrue(!java.nio.file.Files.exists(conf.resolve("x")), r.toString());
+            checks.assertNothingLeft();
+        } finally {
+            Containerd.deleteTree(host);
+        }
+    }
 }
