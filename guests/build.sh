@@ -6,6 +6,7 @@
 #   OUT/tiny/tiny-mb.elf          the same as a multiboot kernel (how Unikraft boots on QEMU): lists its modules
 #   OUT/linux/vmlinuz             Debian cloud kernel (bzImage); OUT/linux/kernel-version names it
 #   OUT/linux/initrd.cpio.gz      newc initramfs: /init (ours), busybox, virtio/virtiofs modules, /www
+#   OUT/block/data.ext4           4 MiB ext4 image holding /app.conf (marker URUNC-BLOCK-CONF), for the block image test
 #   OUT/ctx/<image>/              build contexts for guests/images/<image>/Containerfile
 # Up-to-date outputs are kept; only what changed is rebuilt.
 set -euo pipefail
@@ -35,6 +36,7 @@ ensure_packages() {
     [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing+=(libc6-dev)
     dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
     command -v cpio >/dev/null || missing+=(cpio)
+    command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing ${missing[*]}"
         DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2
@@ -129,15 +131,33 @@ build_linux() {
     fi
 }
 
+# An ext4 file system built from a directory (mkfs.ext4 -d), fixed UUID and hash seed so that it is reproducible.
+build_block() {
+    mkdir -p "$OUT/block"
+    stale "$OUT/block/data.ext4" "$HERE/build.sh" || return 0
+    log "building block/data.ext4"
+    local tree="$OUT/block/tree"
+    rm -rf "$tree"
+    mkdir -p "$tree"
+    printf 'URUNC-BLOCK-CONF=from-the-block-image\n' > "$tree/app.conf"
+    find "$tree" -exec touch -h -d @0 {} +
+    rm -f "$OUT/block/data.ext4.tmp"
+    E2FSPROGS_FAKE_TIME=1 mkfs.ext4 -q -F -b 1024 -L urunc-data -U 6f2c1b0e-0000-4000-8000-000000000001 \
+        -E root_owner=0:0,hash_seed=6f2c1b0e-0000-4000-8000-000000000002 -d "$tree" "$OUT/block/data.ext4.tmp" 4M
+    mv "$OUT/block/data.ext4.tmp" "$OUT/block/data.ext4"
+    rm -rf "$tree"
+}
+
 # hard link $1 as $2 unless it already is (keeps the context's mtimes for build-images.sh)
 link() { [ "$1" -ef "$2" ] || ln -f "$1" "$2"; }
 
 # Build contexts for guests/images/*/Containerfile (hard links: no copies of the kernel).
 build_contexts() {
     local ctx="$OUT/ctx"
-    mkdir -p "$ctx/tiny" "$ctx/hello" "$ctx/httpd"
+    mkdir -p "$ctx/tiny" "$ctx/hello" "$ctx/httpd" "$ctx/block"
     link "$OUT/tiny/tiny.elf" "$ctx/tiny/tiny.elf"
-    for image in hello httpd; do
+    link "$OUT/block/data.ext4" "$ctx/block/data.ext4"
+    for image in hello httpd block; do
         link "$OUT/linux/vmlinuz" "$ctx/$image/vmlinuz"
         link "$OUT/linux/initrd.cpio.gz" "$ctx/$image/initrd.cpio.gz"
     done
@@ -146,5 +166,6 @@ build_contexts() {
 ensure_packages
 build_tiny
 build_linux
+build_block
 build_contexts
 log "ready in $OUT"

@@ -72,8 +72,49 @@ public final class ImageFiles {
         }
     }
 
+    /**
+     * An open descriptor of the regular file {@code resolved} ({@link RootfsPaths#resolveRegularFile}, inside
+     * {@code rootfs}), read-write when {@code writable}: for a VMM that gets the file itself rather than a copy (a
+     * block image, whose writes belong in the container's snapshot), passed to it as a descriptor. The caller
+     * closes it.
+     */
+    public static OpenFile open(Path rootfs, Path resolved, String pathFromImage, boolean writable) throws RootfsPathException {
+        int fd = openInRoot(rootfs, rootfs.relativize(resolved).toString(), pathFromImage,
+                (OPEN_FLAGS & ~Libc.O_RDONLY) | (writable ? Libc.O_RDWR : Libc.O_RDONLY));
+        try {
+            if (!Files.readAttributes(Path.of("/proc/self/fd/" + fd), BasicFileAttributes.class).isRegularFile()) {
+                throw new RootfsPathException(pathFromImage, "changed while being opened: no longer a regular file");
+            }
+        } catch (IOException e) {
+            Libc.close(fd);
+            if (e instanceof RootfsPathException r) throw r;
+            throw new RootfsPathException(pathFromImage, "cannot be examined: " + e.getMessage());
+        }
+        return new OpenFile(fd);
+    }
+
+    /** A descriptor this process holds, closed once. */
+    public static final class OpenFile implements AutoCloseable {
+        private final int fd;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        OpenFile(int fd) { this.fd = fd; }
+
+        /** {@code /proc/<this process>/fd/<n>}: re-opening it gives this same file, whatever its path has become. */
+        public Path procPath() { return Path.of("/proc/" + ProcessHandle.current().pid() + "/fd/" + fd); }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) Libc.close(fd);
+        }
+    }
+
     /** A read-only descriptor for {@code inRoot} (relative, symlink-free) that cannot resolve outside {@code rootfs}. */
     static int openInRoot(Path rootfs, String inRoot, String pathFromImage) throws RootfsPathException {
+        return openInRoot(rootfs, inRoot, pathFromImage, OPEN_FLAGS);
+    }
+
+    private static int openInRoot(Path rootfs, String inRoot, String pathFromImage, int flags) throws RootfsPathException {
         int root;
         try {
             root = Libc.open(rootfs.toString(), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
@@ -82,10 +123,10 @@ public final class ImageFiles {
         }
         try {
             try {
-                return Libc.openat2(root, inRoot, OPEN_FLAGS, RESOLVE, pathFromImage);
+                return Libc.openat2(root, inRoot, flags, RESOLVE, pathFromImage);
             } catch (SysException e) {
                 if (e.errno() != Errno.ENOSYS) throw e;
-                return walkNoFollow(root, inRoot, pathFromImage);
+                return walkNoFollow(root, inRoot, pathFromImage, flags);
             }
         } catch (SysException e) {
             String why = switch (e.errno()) {
@@ -101,7 +142,7 @@ public final class ImageFiles {
     }
 
     /** Kernels before 5.6: one component at a time, never following a symlink. */
-    private static int walkNoFollow(int root, String inRoot, String pathFromImage) throws SysException {
+    private static int walkNoFollow(int root, String inRoot, String pathFromImage, int flags) throws SysException {
         String[] names = inRoot.split("/");
         int dir = root;
         try {
@@ -111,7 +152,7 @@ public final class ImageFiles {
                 if (dir != root) Libc.close(dir);
                 dir = next;
             }
-            return Libc.openat(dir, names[names.length - 1], OPEN_FLAGS, 0, pathFromImage);
+            return Libc.openat(dir, names[names.length - 1], flags, 0, pathFromImage);
         } finally {
             if (dir != root) Libc.close(dir);
         }

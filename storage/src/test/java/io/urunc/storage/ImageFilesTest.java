@@ -87,4 +87,22 @@ class ImageFilesTest {
         assertTrue(missing.getMessage().contains("/nope: no such file"), missing.getMessage());
         assertFalse(Files.exists(run.resolve("x")));
     }
+
+    @Test
+    void aBlockImageIsOpenedInsideTheRootfsReadWriteAndItsDescriptorWritesTheImagesFile() throws Exception {
+        Files.writeString(rootfs.resolve("boot/disk.img"), "0000");
+        Files.createSymbolicLink(rootfs.resolve("boot/link.img"), Path.of("/boot/disk.img"));
+        try (ImageFiles.OpenFile f = ImageFiles.open(rootfs, RootfsPaths.resolveRegularFile(rootfs, "/boot/link.img"), "/boot/link.img", true)) {
+            try (var out = java.nio.channels.FileChannel.open(f.procPath(), java.nio.file.StandardOpenOption.WRITE)) {
+                out.write(java.nio.ByteBuffer.wrap("DISK".getBytes()));
+            }
+        }
+        assertEquals("DISK", Files.readString(rootfs.resolve("boot/disk.img")));
+        // a symlink swapped in after resolving is refused, never followed to the host
+        Path resolved = RootfsPaths.resolveRegularFile(rootfs, "/boot/disk.img");
+        Files.delete(resolved);
+        Files.createSymbolicLink(resolved, tmp.resolve("host-secret"));
+        assertThrows(RootfsPathException.class, () -> ImageFiles.open(rootfs, resolved, "/boot/disk.img", true));
+        assertEquals("HOST SECRET", Files.readString(tmp.resolve("host-secret")));
+    }
 }

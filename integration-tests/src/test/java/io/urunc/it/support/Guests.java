@@ -10,6 +10,8 @@ public final class Guests {
     public static final String TINY = "urunc.test/tiny:latest";
     public static final String HELLO = "urunc.test/hello:latest";
     public static final String HTTPD = "urunc.test/httpd:latest";
+    /** The Linux guest with an ext4 block image in the image, mounted at /srv (guests/images/block). */
+    public static final String BLOCK = "urunc.test/block:latest";
 
     private static volatile boolean built;
 
@@ -24,7 +26,7 @@ public final class Guests {
         Map<String, String> env = Map.of("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64");
         Exec.run(Duration.ofMinutes(10), env, Containerd.REPO.resolve("guests/build.sh").toString()).ok();
         Exec.run(Duration.ofMinutes(10), env, Containerd.REPO.resolve("guests/build-images.sh").toString()).ok();
-        for (String name : new String[] {"tiny", "hello", "httpd"}) {
+        for (String name : new String[] {"tiny", "hello", "httpd", "block"}) {
             if (!Files.exists(images().resolve(name + ".tar"))) throw new IllegalStateException(name + ".tar not built");
         }
         built = true;

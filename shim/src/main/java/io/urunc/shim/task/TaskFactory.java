@@ -142,7 +142,8 @@ public final class TaskFactory implements TaskCreator {
             if (network.ownNetns()) save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
             Optional<NetworkAttachment> tap = network.attachment().filter(NetworkAttachment::hasTap);
             if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
-            LaunchPlan plan = planner.plan(id, target, spec, network.attachment(), runDir);
+            LaunchPlan plan = planner.plan(id, target, spec, network.attachment(), runDir,
+                    file -> cleanup.push("file held for the VMM", file::close));
             return new VmLaunch.Ready(plan, VmNamespaces.of(spec.namespaces(), network.netns()));
         };
         VmLaunch launch = dockerNetns.isPresent()

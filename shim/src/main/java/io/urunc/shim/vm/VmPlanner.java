@@ -10,6 +10,7 @@ import io.urunc.storage.ImageFiles;
 import io.urunc.storage.RootfsPaths;
 import io.urunc.storage.Volumes;
 import io.urunc.vmm.BackendProcess;
+import io.urunc.vmm.BlockDevice;
 import io.urunc.vmm.GuestMount;
 import io.urunc.vmm.SharedDirectory;
 import io.urunc.ttrpc.TtrpcException;
@@ -50,7 +51,7 @@ public final class VmPlanner {
     private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(VmPlanner.class);
     /** What the image asks for, checked; kernel and initrd are where they are inside {@code rootfs}. */
     public record Target(UnikernelMetadata metadata, Hypervisor hypervisor, UnikernelType type, MonitorConfig monitor,
-                         Path binary, Path rootfs, Path kernel, Optional<Path> initrd) {}
+                         Path binary, Path rootfs, Path kernel, Optional<Path> initrd, Optional<Path> block) {}
 
     /** Fixed names, in the task's run dir, of the VMM's private copies of the image's files. */
     static final String KERNEL_COPY = "kernel", INITRD_COPY = "initrd";
@@ -71,15 +72,22 @@ public final class VmPlanner {
         Optional<Path> initrd = md.initrd().isPresent()
                 ? Optional.of(insideRootfs(rootfs, md.initrd().get(), "com.urunc.unikernel.initrd"))
                 : Optional.empty();
-        return new Target(md, hypervisor, type, monitor, binary, rootfs, kernel, initrd);
+        Optional<Path> block = md.block().isPresent()
+                ? Optional.of(insideRootfs(rootfs, md.block().get(), "com.urunc.unikernel.block"))
+                : Optional.empty();
+        if (md.blockMountPoint().isPresent() && !md.blockMountPoint().get().startsWith("/"))
+            throw TtrpcException.invalidArgument("com.urunc.unikernel.blkMntPoint: '" + md.blockMountPoint().get()
+                    + "' is not an absolute path in the guest");
+        return new Target(md, hypervisor, type, monitor, binary, rootfs, kernel, initrd, block);
     }
 
     /**
      * The launch plan, with the guest held until Start where the hypervisor can (QEMU -S). The VMM gets private copies of the kernel and initrd
-     * in {@code runDir} ({@link ImageFiles}), never a path into the image.
+     * in {@code runDir} ({@link ImageFiles}), never a path into the image; the block image it gets open, on a
+     * descriptor, which {@code held} takes to close when the task goes.
      */
-    public LaunchPlan plan(String id, Target t, Bundle bundle, Optional<NetworkAttachment> network, Path runDir)
-            throws TtrpcException {
+    public LaunchPlan plan(String id, Target t, Bundle bundle, Optional<NetworkAttachment> network, Path runDir,
+                           java.util.function.Consumer<AutoCloseable> held) throws TtrpcException {
         Path kernel = copyOut(t.rootfs(), t.kernel(), t.metadata().binary(), runDir.resolve(KERNEL_COPY), "com.urunc.unikernel.binary");
         Optional<Path> initrd = Optional.empty();
         if (t.initrd().isPresent())
@@ -91,9 +99,12 @@ public final class VmPlanner {
                 .flatMap(a -> a.guest().map(g -> new NetAttachment(a.tapName(), g.mac())));
         List<String> args = MetadataResolver.appArgs(t.metadata(), bundle.args());
         Shares shares = shares(id, t, bundle, runDir);
-        GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet,
-                t.initrd().isPresent() ? RootKind.INITRD : RootKind.NONE, t.metadata().unikernelVersion().orElse(null),
-                shares.mounts());
+        Disk disk = disk(id, t, held);
+        List<GuestMount> mounts = new ArrayList<>(disk.mount().stream().toList());
+        mounts.addAll(shares.mounts());
+        RootKind root = t.initrd().isPresent() ? RootKind.INITRD : disk.isRoot() ? RootKind.BLOCK : RootKind.NONE;
+        GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet, root, t.metadata().unikernelVersion().orElse(null),
+                mounts);
         Accelerator accelerator = accelerator(t.hypervisor(), t.monitor(), t.binary());
         String cmdline;
         List<String> extra;
@@ -104,16 +115,58 @@ public final class VmPlanner {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
         VmConfig vm = new VmConfig(id, t.binary(), kernel, initrd, cmdline, resources(bundle, t.monitor()),
-                accelerator, nic, List.of(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints())
+                accelerator, nic, disk.device().stream().toList(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints())
                 .withSharedDirs(shares.dirs());
         if (t.monitor().dropPrivileges()) vm = vm.withRunAs(VmmUser.forTask(t.monitor().vmmIdBase(), runDir.getFileName().toString()));
         try {
             List<Path> copies = new ArrayList<>(List.of(kernel));
             initrd.ifPresent(copies::add);
-            return t.hypervisor().holdGuest(t.hypervisor().plan(vm)).withBootFiles(copies).withBackends(shares.backends());
+            return t.hypervisor().holdGuest(t.hypervisor().plan(vm)).withBootFiles(copies).withBackends(shares.backends())
+                    .withInheritedFiles(disk.inherited());
         } catch (VmmException e) {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
+    }
+
+    /** The image's block file for the guest, where it mounts it, and the descriptor the VMM gets it on. */
+    private record Disk(Optional<BlockDevice> device, Optional<GuestMount> mount, boolean isRoot,
+                        Map<Integer, LaunchPlan.InheritedFile> inherited) {}
+
+    /** The descriptor numbers the block image has in the VMM: this one read-write, the next read-only. */
+    static final int BLOCK_FD = 3;
+    static final String BLOCK_ID = "blk0";
+
+    /**
+     * {@code com.urunc.unikernel.block}: the image's file itself, opened read-write inside the rootfs (so writes land in
+     * the container's snapshot, which copies it up) and handed to the VMM on descriptors {@value #BLOCK_FD} (read-write)
+     * and the next (read-only).
+     * {@code blkMntPoint} {@code /} makes it the guest's root unless an initrd is (urunc's order); another mount point
+     * is mounted there by types that mount file systems; without one the disk is only attached (Solo5 types name
+     * their own devices).
+     */
+    private Disk disk(String id, Target t, java.util.function.Consumer<AutoCloseable> held) throws TtrpcException {
+        if (t.block().isEmpty()) return new Disk(Optional.empty(), Optional.empty(), false, Map.of());
+        String fromImage = t.metadata().block().orElseThrow();
+        ImageFiles.OpenFile file;
+        try {
+            file = ImageFiles.open(t.rootfs(), t.block().get(), fromImage, true);
+        } catch (IOException e) {
+            throw TtrpcException.invalidArgument("com.urunc.unikernel.block: " + e.getMessage());
+        }
+        held.accept(file);
+        // read-write, and read-only too: QEMU opens an image both ways and an fd set serves each mode from its own
+        BlockDevice device = new BlockDevice(BLOCK_ID, Path.of(fromImage), false, List.of(BLOCK_FD, BLOCK_FD + 1));
+        Map<Integer, LaunchPlan.InheritedFile> inherited = Map.of(BLOCK_FD, new LaunchPlan.InheritedFile(file.procPath(), true),
+                BLOCK_FD + 1, new LaunchPlan.InheritedFile(file.procPath(), false));
+        Optional<String> at = t.metadata().blockMountPoint();
+        boolean root = at.isPresent() && at.get().equals("/") && t.initrd().isEmpty();
+        Optional<GuestMount> mount = Optional.empty();
+        if (at.isPresent() && !at.get().equals("/") && t.type().mountsFileSystems())
+            mount = Optional.of(new GuestMount(GuestMount.Kind.BLOCK, BLOCK_ID, at.get(), false));
+        else if (at.isPresent() && !root)
+            LOG.info("task {}: block image {} attached as {} but not mounted at {} ({})", id, fromImage, BLOCK_ID, at.get(),
+                    at.get().equals("/") ? "the initrd is the guest's root" : "type " + t.type().name() + " mounts by itself");
+        return new Disk(Optional.of(device), mount, root, inherited);
     }
 
     /** The volumes as the guest mounts them, the VMM's shares and the virtiofsd behind each. */

@@ -52,13 +52,33 @@ public final class VmProcess {
         return cmd;
     }
 
+    /**
+     * The files the shim opened for the VMM ({@link LaunchPlan#inheritedFiles}) on their descriptor numbers: a shell
+     * right in front of the VMM re-opens each {@code /proc/<shim>/fd/<n>}, which gives the very file the shim opened
+     * (the ProcessBuilder passes only stdio), then execs the VMM.
+     */
+    static java.util.List<String> withInheritedFiles(Map<Integer, LaunchPlan.InheritedFile> files, java.util.List<String> argv) {
+        if (files.isEmpty()) return argv;
+        StringBuilder script = new StringBuilder("exec");
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("/bin/sh", "-c", "", "inherit-fds"));
+        int arg = 1;
+        for (Map.Entry<Integer, LaunchPlan.InheritedFile> f : new java.util.TreeMap<>(files).entrySet()) {
+            script.append(' ').append(f.getKey()).append(f.getValue().writable() ? "<>" : "<").append("\"${").append(arg++).append("}\"");
+            cmd.add(f.getValue().openedAs().toString());
+        }
+        script.append(" || exit 126; shift ").append(files.size()).append("; exec \"$@\"");
+        cmd.set(2, script.toString());
+        cmd.addAll(argv);
+        return cmd;
+    }
+
     public static VmProcess launch(LaunchPlan plan, TaskIo io, NamespaceEntry namespaces, java.util.Optional<Cgroup> cgroup)
             throws IOException {
         for (Map.Entry<Path, String> f : plan.filesToWrite().entrySet()) {
             Files.writeString(f.getKey(), f.getValue());
             Files.setPosixFilePermissions(f.getKey(), PosixFilePermissions.fromString("rw-------"));
         }
-        ProcessBuilder pb = new ProcessBuilder(inCgroup(cgroup, namespaces.wrap(plan.argv())))
+        ProcessBuilder pb = new ProcessBuilder(inCgroup(cgroup, namespaces.wrap(withInheritedFiles(plan.inheritedFiles(), plan.argv()))))
                 .redirectInput(io.stdinRedirect())
                 .redirectOutput(io.stdoutRedirect())
                 .redirectError(ProcessBuilder.Redirect.PIPE);

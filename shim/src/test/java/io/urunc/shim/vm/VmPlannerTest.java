@@ -69,7 +69,7 @@ class VmPlannerTest {
                  "linux":{"resources":{"memory":{"limit":536870912},"cpu":{"quota":150000,"period":100000}}}}""");
         VmPlanner.Target target = planner.resolve(md("linux", "qemu", "/boot/vmlinuz"), rootfs);
         assertEquals(rootfs.resolve("boot/vmlinuz"), target.kernel());
-        LaunchPlan plan = planner.plan("t1", target, Bundle.load(dir), Optional.empty(), Files.createDirectories(dir.resolve("run")));
+        LaunchPlan plan = planner.plan("t1", target, Bundle.load(dir), Optional.empty(), Files.createDirectories(dir.resolve("run")), f -> {});
         List<String> argv = plan.argv();
         assertEquals("/bin/true", argv.get(0), "the configured monitor path");
         assertEquals("-S", argv.get(1), "held until Start");
@@ -86,13 +86,13 @@ class VmPlannerTest {
         VmPlanner ch = new VmPlanner(ConfigLoader.parse("[monitors.cloud-hypervisor]\npath = \"/bin/true\"\n", "test"));
         Files.writeString(dir.resolve("config.json"), "{\"process\":{\"args\":[\"/init\"]}}");
         Path run = Files.createDirectories(dir.resolve("run"));
-        LaunchPlan plan = ch.plan("t1", ch.resolve(md("linux", "cloud-hypervisor", "/boot/vmlinuz"), rootfs()), Bundle.load(dir), Optional.empty(), run);
+        LaunchPlan plan = ch.plan("t1", ch.resolve(md("linux", "cloud-hypervisor", "/boot/vmlinuz"), rootfs()), Bundle.load(dir), Optional.empty(), run, f -> {});
         assertFalse(plan.guestHeld());
         assertFalse(plan.argv().contains("-S"));
         assertEquals(run.resolve("kernel").toString(), plan.argv().get(plan.argv().indexOf("--kernel") + 1));
         assertEquals(Optional.of(run.resolve("ch.sock")), plan.controlSocket());
         assertTrue(planner.plan("t2", planner.resolve(md("linux", "qemu", "/boot/vmlinuz"), rootfs()), Bundle.load(dir), Optional.empty(),
-                Files.createDirectories(dir.resolve("run2"))).guestHeld());
+                Files.createDirectories(dir.resolve("run2")), f -> {}).guestHeld());
     }
 
     @Test
@@ -106,7 +106,7 @@ class VmPlannerTest {
         UnikernelMetadata md = new UnikernelMetadata("unikraft", "qemu", "/boot/vmlinuz", Optional.empty(),
                 Optional.of("/i,/etc/hostname"), Optional.empty(), Optional.empty(), Optional.empty(), false, Map.of());
         Path run = Files.createDirectories(dir.resolve("run"));
-        LaunchPlan plan = planner.plan("t1", planner.resolve(md, rootfs), Bundle.load(dir), Optional.empty(), run);
+        LaunchPlan plan = planner.plan("t1", planner.resolve(md, rootfs), Bundle.load(dir), Optional.empty(), run, f -> {});
         List<String> argv = plan.argv();
         assertEquals(run.resolve("kernel").toString(), argv.get(argv.indexOf("-kernel") + 1));
         assertEquals(run.resolve("initrd").toString(), argv.get(argv.indexOf("-initrd") + 1));

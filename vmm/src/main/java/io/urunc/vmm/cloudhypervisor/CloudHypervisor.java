@@ -68,7 +68,7 @@ public final class CloudHypervisor implements Hypervisor {
             a.addAll(List.of("--net", "tap=" + option(n.tapName(), "tap device name") + ",mac=" + option(n.mac(), "MAC address")));
         }
         for (BlockDevice b : c.blocks())
-            a.addAll(List.of("--disk", "path=" + option(b.path().toString(), "disk path") + ",id=" + b.id() + (b.readOnly() ? ",readonly=on" : "")));
+            a.addAll(List.of("--disk", "path=" + option(b.pathForVmm().toString(), "disk path") + ",id=" + b.id() + (b.readOnly() ? ",readonly=on" : "")));
         for (SharedDirectory d : c.sharedDirs())
             a.addAll(List.of("--fs", "tag=" + d.tag() + ",socket=" + option(d.socket().toString(), "virtiofs socket path")));
         a.addAll(List.of("--api-socket", "path=" + option(api.toString(), "API socket path")));

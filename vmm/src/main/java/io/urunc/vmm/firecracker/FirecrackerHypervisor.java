@@ -57,7 +57,7 @@ public final class FirecrackerHypervisor implements Hypervisor {
         ArrayNode drives = root.putArray("drives");
         for (BlockDevice b : c.blocks()) {
             // The unikernel type writes root= itself; is_root_device would make Firecracker add a second one.
-            drives.addObject().put("drive_id", b.id()).put("path_on_host", b.path().toString())
+            drives.addObject().put("drive_id", b.id()).put("path_on_host", b.pathForVmm().toString())
                     .put("is_root_device", false).put("is_read_only", b.readOnly());
         }
         ArrayNode nics = root.putArray("network-interfaces");

@@ -83,7 +83,14 @@ public final class QemuHypervisor implements Hypervisor {
             a.addAll(List.of("-device", dev.toString()));
         }
         for (BlockDevice b : c.blocks()) {
-            a.addAll(List.of("-drive", "file=" + QemuOpts.escape(b.path().toString()) + ",format=raw,if=none,id=" + b.id()
+            String file = QemuOpts.escape(b.path().toString());
+            if (!b.inheritedFds().isEmpty()) {
+                // one fd set, numbered as its first descriptor: QEMU dups from it at -drive, before -runas/-chroot
+                int set = b.inheritedFds().getFirst();
+                for (int fd : b.inheritedFds()) a.addAll(List.of("-add-fd", "fd=" + fd + ",set=" + set + ",opaque=" + b.id()));
+                file = "/dev/fdset/" + set;
+            }
+            a.addAll(List.of("-drive", "file=" + file + ",format=raw,if=none,id=" + b.id()
                     + (b.readOnly() ? ",readonly=on" : "")));
             a.addAll(List.of("-device", machine.virtioDevice("blk") + ",drive=" + b.id() + ",serial=" + b.id()));
         }

@@ -77,7 +77,7 @@ public final class Solo5Hypervisor implements Hypervisor {
                     .orElseThrow(() -> new VmmException("the unikernel declares block device '" + d.name()
                             + "' but the container has no disk for it (" + given.size() + " given for " + declared.size() + " declared: " + names(declared) + ")"));
             unclaimed.remove(b);
-            a.add("--block:" + d.name() + "=" + b.path());
+            a.add("--block:" + d.name() + "=" + b.pathForVmm());
         }
         return a;
     }

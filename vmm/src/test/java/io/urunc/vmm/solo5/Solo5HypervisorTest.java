@@ -95,4 +95,12 @@ class Solo5HypervisorTest {
         var e = assertThrows(VmmException.class, () -> Solo5Hypervisor.hvt().plan(c));
         assertTrue(e.getMessage().contains("initrd"), e.getMessage());
     }
+
+    /** An image's block file reaches the tender as the descriptor the shim opened, under the name the manifest declares. */
+    @Test
+    void anInheritedDiskIsPassedAsDevFdUnderItsDeclaredName() throws Exception {
+        Path k = unikernel(block("storage"));
+        var c = config("solo5-spt", k, Optional.empty(), List.of(new BlockDevice("blk0", Path.of("/disk/data.img"), false, List.of(3, 4))), "");
+        assertEquals(List.of("solo5-spt", "--mem=512", "--block:storage=/dev/fd/3", k.toString()), Solo5Hypervisor.spt().plan(c).argv());
+    }
 }
