@@ -154,10 +154,14 @@ link() { [ "$1" -ef "$2" ] || ln -f "$1" "$2"; }
 # Build contexts for guests/images/*/Containerfile (hard links: no copies of the kernel).
 build_contexts() {
     local ctx="$OUT/ctx"
-    mkdir -p "$ctx/tiny" "$ctx/hello" "$ctx/httpd" "$ctx/block"
+    mkdir -p "$ctx/tiny" "$ctx/hello" "$ctx/httpd" "$ctx/block" "$ctx/rootfs"
     link "$OUT/tiny/tiny.elf" "$ctx/tiny/tiny.elf"
     link "$OUT/block/data.ext4" "$ctx/block/data.ext4"
-    for image in hello httpd block; do
+    # the rootfs image's own files (the guest switches into the container rootfs): busybox and a config file
+    mkdir -p "$ctx/rootfs"
+    stale "$ctx/rootfs/busybox" /bin/busybox && cp /bin/busybox "$ctx/rootfs/busybox"
+    stale "$ctx/rootfs/app.conf" "$HERE/build.sh" && printf 'URUNC-ROOTFS-CONF=from-the-container-rootfs\n' > "$ctx/rootfs/app.conf"
+    for image in hello httpd block rootfs; do
         link "$OUT/linux/vmlinuz" "$ctx/$image/vmlinuz"
         link "$OUT/linux/initrd.cpio.gz" "$ctx/$image/initrd.cpio.gz"
     done

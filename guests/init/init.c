@@ -133,9 +133,13 @@ static int disk_by_serial(const char *serial, char *dev, size_t len) {
 
 static char mounted[MAX_MOUNTS][256];
 static int mounted_count;
+#define SYSROOT "/sysroot"
+static int root_shared; /* the container rootfs is mounted on SYSROOT: switch_into_rootfs() makes it / */
 
 /* urunc.mount=<kind>:<source>:<ro|rw>:<target>: kind virtiofs (source = tag) or blk (source = disk serial,
- * an ext4 file system). The target is the rest of the word, so it may hold ':'. */
+ * an ext4 file system). The target is the rest of the word, so it may hold ':'. Target "/" (the shim sends it
+ * first) is the container's rootfs: mounted on SYSROOT, the other targets below it, and switched into before the
+ * program runs. */
 static void mount_volumes(void) {
     static char buf[4096];
     char *words[256];
@@ -158,14 +162,35 @@ static void mount_volumes(void) {
             log_line("unknown mount kind %s", kind);
             continue;
         }
-        mkdirs(target);
-        if (mount(what, target, type, flags, NULL) != 0) {
+        char at[512];
+        int is_root = strcmp(target, "/") == 0;
+        snprintf(at, sizeof at, "%s%s", is_root ? SYSROOT : root_shared ? SYSROOT : "", is_root ? "" : target);
+        mkdirs(at);
+        if (mount(what, at, type, flags, NULL) != 0) {
             log_line("mount %s %s on %s failed: %s", kind, source, target, strerror(errno));
             continue;
         }
         log_line("mounted %s %s on %s %s", kind, source, target, mode);
-        if (mounted_count < MAX_MOUNTS) snprintf(mounted[mounted_count++], sizeof mounted[0], "%s", target);
+        if (is_root) root_shared = 1;
+        else if (mounted_count < MAX_MOUNTS) snprintf(mounted[mounted_count++], sizeof mounted[0], "%s", target);
     }
+}
+
+/* The shared container rootfs becomes / (switch_root): the kernel file systems move along. */
+static void switch_into_rootfs(void) {
+    if (!root_shared) return;
+    const char *moved[] = {"/dev", "/proc", "/sys"};
+    for (size_t i = 0; i < sizeof moved / sizeof *moved; i++) {
+        char at[64];
+        snprintf(at, sizeof at, SYSROOT "%s", moved[i]);
+        mkdir(at, 0755);
+        if (mount(moved[i], at, NULL, MS_MOVE, NULL) != 0) log_line("moving %s failed: %s", moved[i], strerror(errno));
+    }
+    if (chdir(SYSROOT) != 0 || mount(".", "/", NULL, MS_MOVE, NULL) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+        log_line("switching into the container rootfs failed: %s", strerror(errno));
+        return;
+    }
+    log_line("root is the container rootfs");
 }
 
 /* What the guest wrote reaches the host before the VM ends. */
@@ -312,6 +337,7 @@ int main(int argc, char **argv) {
     load_modules();
     mount_volumes();
     configure_network();
+    switch_into_rootfs();
 
     char *shell[] = {"/bin/sh", NULL};
     char **child = argc > 1 ? argv + 1 : shell;

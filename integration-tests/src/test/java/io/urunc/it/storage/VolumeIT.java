@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * Volumes ({@code ctr run --mount type=bind}) reach a Linux guest on QEMU as virtiofs shares, each served by its
  * own sandboxed virtiofsd: what the guest writes is on the host, a read-only volume stays read-only even for a
  * guest that remounts it read-write, and nothing of it (virtiofsd, socket, run dir, mount) outlives the task, also
- * when QEMU or the shim's daemon was killed.
+ * when QEMU or the shim's daemon was killed. With {@code com.urunc.unikernel.mountRootfs} the container rootfs
+ * itself is shared, and the guest's init switches into it.
  */
 @ParameterizedClass(name = "{0}")
 @EnumSource(Stack.class)
@@ -45,7 +46,7 @@ class VolumeIT {
     @BeforeParameterizedClassInvocation
     void startContainerd() throws Exception {
         containerd = Containerd.start(stack);
-        Guests.importInto(containerd, "default", "hello");
+        Guests.importInto(containerd, "default", "hello", "rootfs");
         host = Files.createTempDirectory(Path.of("/tmp"), "uit-vol");
     }
 
@@ -158,5 +159,28 @@ class VolumeIT {
         containerd.ctr("task", "delete", "vol-orphan");
         containerd.ctr("container", "delete", "vol-orphan").ok();
         assertNothingLeft("after the daemon was killed and the task deleted");
+    }
+
+    @Test
+    void mountRootfsBootsIntoTheContainerRootfsWithItsVolumesAndWritesStayInTheSnapshot() throws Exception {
+        Path data = Files.createDirectories(host.resolve("rootfs-data"));
+        String script = "cat /etc/app.conf; cat /note.txt 2>/dev/null || echo NO-NOTE-YET; echo from-the-guest > /note.txt; "
+                + "echo beside-the-rootfs > /data/out.txt";
+        List<String> cmd = List.of("run", "--runtime", RUNTIME, "--mount", bind(data, "/data", "rw"), Guests.ROOTFS, "vol-rootfs",
+                "/init", "/bin/busybox", "sh", "-c", script);
+        Exec.Result first = containerd.ctr(Duration.ofMinutes(3), cmd.toArray(String[]::new));
+        assertEquals(0, first.exit(), first + diagnostics());
+        assertTrue(first.stdout().contains("mounted virtiofs fs0 on / rw") && first.stdout().contains("root is the container rootfs"), first.toString());
+        assertTrue(first.stdout().contains("URUNC-ROOTFS-CONF=from-the-container-rootfs"), "read from the image's rootfs: " + first);
+        assertTrue(first.stdout().contains("NO-NOTE-YET"), first.toString());
+        assertEquals("beside-the-rootfs\n", Files.readString(data.resolve("out.txt")), "a volume below the shared root: " + first);
+
+        containerd.ctr("task", "delete", "vol-rootfs");
+        Exec.Result second = containerd.ctr(Duration.ofMinutes(3), "task", "start", "vol-rootfs");
+        assertEquals(0, second.exit(), second + diagnostics());
+        assertTrue(second.stdout().contains("from-the-guest"), "the guest's write to its root is in the container's snapshot: " + second);
+        containerd.ctr("task", "delete", "vol-rootfs");
+        containerd.ctr("container", "delete", "vol-rootfs").ok();
+        assertNothingLeft("after the mountRootfs container was deleted");
     }
 }

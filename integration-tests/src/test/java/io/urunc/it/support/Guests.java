@@ -12,6 +12,8 @@ public final class Guests {
     public static final String HTTPD = "urunc.test/httpd:latest";
     /** The Linux guest with an ext4 block image in the image, mounted at /srv (guests/images/block). */
     public static final String BLOCK = "urunc.test/block:latest";
+    /** The Linux guest that boots into its container rootfs over virtiofs (mountRootfs; guests/images/rootfs). */
+    public static final String ROOTFS = "urunc.test/rootfs:latest";
 
     private static volatile boolean built;
 
@@ -26,7 +28,7 @@ public final class Guests {
         Map<String, String> env = Map.of("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64");
         Exec.run(Duration.ofMinutes(10), env, Containerd.REPO.resolve("guests/build.sh").toString()).ok();
         Exec.run(Duration.ofMinutes(10), env, Containerd.REPO.resolve("guests/build-images.sh").toString()).ok();
-        for (String name : new String[] {"tiny", "hello", "httpd", "block"}) {
+        for (String name : new String[] {"tiny", "hello", "httpd", "block", "rootfs"}) {
             if (!Files.exists(images().resolve(name + ".tar"))) throw new IllegalStateException(name + ".tar not built");
         }
         built = true;

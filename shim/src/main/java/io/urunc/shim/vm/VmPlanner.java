@@ -102,7 +102,11 @@ public final class VmPlanner {
         Disk disk = disk(id, t, held);
         List<GuestMount> mounts = new ArrayList<>(disk.mount().stream().toList());
         mounts.addAll(shares.mounts());
-        RootKind root = t.initrd().isPresent() ? RootKind.INITRD : disk.isRoot() ? RootKind.BLOCK : RootKind.NONE;
+        RootKind root = t.initrd().isPresent() ? RootKind.INITRD : disk.isRoot() ? RootKind.BLOCK
+                : shares.rootShared() ? RootKind.VIRTIOFS : RootKind.NONE;
+        // booted from an initrd, the guest's init mounts the shared rootfs and switches into it
+        if (shares.rootShared() && root == RootKind.INITRD)
+            mounts.addFirst(new GuestMount(GuestMount.Kind.VIRTIOFS, ROOTFS_TAG, "/", false));
         GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet, root, t.metadata().unikernelVersion().orElse(null),
                 mounts);
         Accelerator accelerator = accelerator(t.hypervisor(), t.monitor(), t.binary());
@@ -170,7 +174,10 @@ public final class VmPlanner {
     }
 
     /** The volumes as the guest mounts them, the VMM's shares and the virtiofsd behind each. */
-    private record Shares(List<GuestMount> mounts, List<SharedDirectory> dirs, List<BackendProcess> backends) {}
+    private record Shares(List<GuestMount> mounts, List<SharedDirectory> dirs, List<BackendProcess> backends, boolean rootShared) {}
+
+    /** urunc's tag for the container rootfs shared with the guest. */
+    static final String ROOTFS_TAG = "fs0";
 
     /**
      * The spec's directory bind mounts, each shared over virtiofs as {@code vol<N>} from its own virtiofsd
@@ -186,8 +193,9 @@ public final class VmPlanner {
         }
         if (!selection.skipped().isEmpty()) LOG.info("task {}: bind mounts not passed to the guest: {}", id, String.join(", ", selection.skipped()));
         List<Volumes.Volume> volumes = selection.volumes();
-        if (volumes.isEmpty()) return new Shares(List.of(), List.of(), List.of());
-        String targets = String.join(", ", volumes.stream().map(Volumes.Volume::target).toList());
+        boolean shareRoot = shareRootfs(id, t);
+        if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false);
+        String targets = String.join(", ", volumes.stream().map(Volumes.Volume::target).toList()) + (shareRoot ? " the rootfs" : "");
         if (!t.type().mountsFileSystems())
             throw TtrpcException.invalidArgument("task " + id + ": unikernel type " + t.type().name()
                     + " cannot mount volumes, but the container has " + targets);
@@ -197,6 +205,17 @@ public final class VmPlanner {
         List<GuestMount> mounts = new ArrayList<>();
         List<SharedDirectory> dirs = new ArrayList<>();
         List<BackendProcess> backends = new ArrayList<>();
+        if (shareRoot) {
+            Path socket = runDir.resolve("vfsroot.sock");
+            Path mountPoint = runDir.resolve("vfsroot");
+            try {
+                Files.createDirectories(mountPoint);
+            } catch (IOException e) {
+                throw TtrpcException.internal("task " + id + ": cannot create " + mountPoint + ": " + e.getMessage());
+            }
+            dirs.add(new SharedDirectory(ROOTFS_TAG, socket));
+            backends.add(Virtiofsd.backend(config.virtiofsd(), "vfsroot", new Volumes.Volume(t.rootfs(), "/", false), mountPoint, socket));
+        }
         for (int i = 0; i < volumes.size(); i++) {
             Volumes.Volume v = volumes.get(i);
             String tag = "vol" + i;
@@ -215,7 +234,23 @@ public final class VmPlanner {
             dirs.add(new SharedDirectory(tag, socket));
             backends.add(Virtiofsd.backend(config.virtiofsd(), "vfs" + i, v, mountPoint, socket));
         }
-        return new Shares(mounts, dirs, backends);
+        return new Shares(mounts, dirs, backends, shareRoot);
+    }
+
+    /**
+     * {@code com.urunc.unikernel.mountRootfs}: the container rootfs becomes the guest's root over virtiofs (urunc's
+     * choice where a shared file system exists) unless a block image is the root. Types that mount no file systems
+     * ignore it, as urunc does; on a hypervisor without virtiofs the plan fails naming it.
+     */
+    private static boolean shareRootfs(String id, Target t) {
+        if (!t.metadata().mountRootfs()) return false;
+        boolean blockRoot = t.block().isPresent() && t.metadata().blockMountPoint().filter("/"::equals).isPresent();
+        if (blockRoot) return false;
+        if (!t.type().mountsFileSystems()) {
+            LOG.info("task {}: com.urunc.unikernel.mountRootfs ignored: type {} mounts no file systems", id, t.type().name());
+            return false;
+        }
+        return true;
     }
 
     private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {
