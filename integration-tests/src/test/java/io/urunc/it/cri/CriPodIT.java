@@ -135,6 +135,42 @@ class CriPodIT {
         assertNothingLeft();
     }
 
+    /**
+     * An emptyDir as a kubelet makes it: a host directory bound into every container of the pod. The runc sidecar
+     * and the unikernel (virtiofs) see each other's files.
+     */
+    @Test
+    void anEmptyDirIsSharedBetweenARuncSidecarAndTheUnikernel() throws Exception {
+        PodSandboxConfig pod = cri.podConfig("emptydir-pod");
+        Path emptyDir = Files.createDirectories(cri.dir().resolve("pods/" + pod.getMetadata().getUid() + "/volumes/kubernetes.io~empty-dir/shared"));
+        io.urunc.it.cri.api.Mount shared = io.urunc.it.cri.api.Mount.newBuilder().setContainerPath("/shared")
+                .setHostPath(emptyDir.toString()).build();
+        String podId = runUruncPod(pod);
+        try {
+            ContainerConfig sidecar = Cri.containerConfig("sidecar", PlainImages.BUSYBOX, List.of("/bin/busybox", "sh", "-c",
+                    "echo written-by-the-sidecar > /shared/from-sidecar.txt; i=0; "
+                            + "while [ ! -s /shared/from-guest.txt ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done; "
+                            + "cat /shared/from-guest.txt")).toBuilder().addMounts(shared).build();
+            ContainerConfig guest = Cri.containerConfig("guest", Guests.HELLO, List.of("/init", "/bin/sh", "-c",
+                    "i=0; while [ ! -s /shared/from-sidecar.txt ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; "
+                            + "cat /shared/from-sidecar.txt; echo written-by-the-unikernel > /shared/from-guest.txt"))
+                    .toBuilder().addMounts(shared).build();
+            String sidecarId = startOrFail(podId, pod, sidecar);
+            String guestId = startOrFail(podId, pod, guest);
+            ContainerStatus guestDone = cri.awaitState(guestId, ContainerState.CONTAINER_EXITED, GUEST_LIMIT);
+            assertEquals(0, guestDone.getExitCode(), guestDone + "\n" + cri.diagnostics());
+            assertLogContains(Cri.logFile(pod, guest), "mounted virtiofs vol0 on /shared rw");
+            assertLogContains(Cri.logFile(pod, guest), "written-by-the-sidecar");
+            ContainerStatus sidecarDone = cri.awaitState(sidecarId, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(30));
+            assertEquals(0, sidecarDone.getExitCode(), sidecarDone.toString());
+            assertLogContains(Cri.logFile(pod, sidecar), "written-by-the-unikernel");
+            assertEquals("written-by-the-unikernel\n", Files.readString(emptyDir.resolve("from-guest.txt")));
+        } finally {
+            cri.removePod(podId);
+        }
+        assertNothingLeft();
+    }
+
     private String runUruncPod(PodSandboxConfig pod) throws Exception {
         try {
             return cri.runPod(pod, Cri.URUNC);

@@ -370,6 +370,8 @@ public final class Cri implements AutoCloseable {
                 String cmd = Processes.cmdline(p.pid());
                 if (p.pid() != self && cmd.contains("qemu")) {
                     left.add("VMM " + p.pid() + ": " + cmd);
+                } else if (p.pid() != self && cmd.contains("virtiofsd")) {
+                    left.add("virtiofsd " + p.pid() + ": " + cmd);
                 }
             }
         }
