@@ -12,6 +12,9 @@ public interface Hypervisor {
 
     LaunchPlan plan(VmConfig config) throws VmmException;
 
+    /** Whether it can share host directories with the guest ({@link VmConfig#sharedDirs}, virtiofs). */
+    default boolean sharesDirectories() { return false; }
+
     /**
      * {@code plan} with the guest held until {@link VmControl#resume()}, where this VMM can start that way
      * ({@link LaunchPlan#guestHeld()} then says so); otherwise {@code plan} itself, to be started when the guest

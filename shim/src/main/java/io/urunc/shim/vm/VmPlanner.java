@@ -7,6 +7,7 @@ import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.config.MonitorConfig;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.storage.ImageFiles;
+import io.urunc.storage.RootfsImage;
 import io.urunc.storage.RootfsPaths;
 import io.urunc.storage.Volumes;
 import io.urunc.vmm.BackendProcess;
@@ -98,15 +99,22 @@ public final class VmPlanner {
         Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
                 .flatMap(a -> a.guest().map(g -> new NetAttachment(a.tapName(), g.mac())));
         List<String> args = MetadataResolver.appArgs(t.metadata(), bundle.args());
-        Shares shares = shares(id, t, bundle, runDir);
+        RootfsForm rootfsForm = rootfsForm(id, t);
+        Shares shares = shares(id, t, bundle, runDir, rootfsForm == RootfsForm.VIRTIOFS);
         Disk disk = disk(id, t, held);
+        List<BlockDevice> blocks = new ArrayList<>();
+        if (rootfsForm == RootfsForm.EXT4_IMAGE) blocks.add(rootfsImage(id, t, runDir)); // first: /dev/vda
+        disk.device().ifPresent(blocks::add);
         List<GuestMount> mounts = new ArrayList<>(disk.mount().stream().toList());
         mounts.addAll(shares.mounts());
-        RootKind root = t.initrd().isPresent() ? RootKind.INITRD : disk.isRoot() ? RootKind.BLOCK
-                : shares.rootShared() ? RootKind.VIRTIOFS : RootKind.NONE;
-        // booted from an initrd, the guest's init mounts the shared rootfs and switches into it
-        if (shares.rootShared() && root == RootKind.INITRD)
+        RootKind root = t.initrd().isPresent() ? RootKind.INITRD
+                : disk.isRoot() || rootfsForm == RootfsForm.EXT4_IMAGE ? RootKind.BLOCK
+                : rootfsForm == RootfsForm.VIRTIOFS ? RootKind.VIRTIOFS : RootKind.NONE;
+        // booted from an initrd, the guest's init mounts the container rootfs and switches into it
+        if (root == RootKind.INITRD && rootfsForm == RootfsForm.VIRTIOFS)
             mounts.addFirst(new GuestMount(GuestMount.Kind.VIRTIOFS, ROOTFS_TAG, "/", false));
+        if (root == RootKind.INITRD && rootfsForm == RootfsForm.EXT4_IMAGE)
+            mounts.addFirst(new GuestMount(GuestMount.Kind.BLOCK, ROOTFS_BLOCK_ID, "/", false));
         GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet, root, t.metadata().unikernelVersion().orElse(null),
                 mounts);
         Accelerator accelerator = accelerator(t.hypervisor(), t.monitor(), t.binary());
@@ -119,7 +127,7 @@ public final class VmPlanner {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
         VmConfig vm = new VmConfig(id, t.binary(), kernel, initrd, cmdline, resources(bundle, t.monitor()),
-                accelerator, nic, disk.device().stream().toList(), extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints())
+                accelerator, nic, blocks, extra, runDir, t.monitor().seccomp()).withHints(t.type().deviceHints())
                 .withSharedDirs(shares.dirs());
         if (t.monitor().dropPrivileges()) vm = vm.withRunAs(VmmUser.forTask(t.monitor().vmmIdBase(), runDir.getFileName().toString()));
         try {
@@ -184,7 +192,7 @@ public final class VmPlanner {
      * ({@code <runDir>/vfs<N>.sock}). A type that cannot mount them, or a missing virtiofsd, fails the task:
      * a volume the guest silently lacks would lose what it writes.
      */
-    private Shares shares(String id, Target t, Bundle bundle, Path runDir) throws TtrpcException {
+    private Shares shares(String id, Target t, Bundle bundle, Path runDir, boolean shareRoot) throws TtrpcException {
         Volumes.Selection selection;
         try {
             selection = Volumes.select(bundle.mounts());
@@ -193,7 +201,6 @@ public final class VmPlanner {
         }
         if (!selection.skipped().isEmpty()) LOG.info("task {}: bind mounts not passed to the guest: {}", id, String.join(", ", selection.skipped()));
         List<Volumes.Volume> volumes = selection.volumes();
-        boolean shareRoot = shareRootfs(id, t);
         if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false);
         String targets = String.join(", ", volumes.stream().map(Volumes.Volume::target).toList()) + (shareRoot ? " the rootfs" : "");
         if (!t.type().mountsFileSystems())
@@ -237,20 +244,38 @@ public final class VmPlanner {
         return new Shares(mounts, dirs, backends, shareRoot);
     }
 
+    /** How the container rootfs reaches the guest with {@code com.urunc.unikernel.mountRootfs}. */
+    enum RootfsForm { NONE, VIRTIOFS, EXT4_IMAGE }
+
+    static final String ROOTFS_BLOCK_ID = "rootfs";
+    static final String ROOTFS_IMAGE = "rootfs.ext4";
+
     /**
-     * {@code com.urunc.unikernel.mountRootfs}: the container rootfs becomes the guest's root over virtiofs (urunc's
-     * choice where a shared file system exists) unless a block image is the root. Types that mount no file systems
-     * ignore it, as urunc does; on a hypervisor without virtiofs the plan fails naming it.
+     * {@code com.urunc.unikernel.mountRootfs}: the container rootfs becomes the guest's root, shared over virtiofs
+     * where the hypervisor can share directories (QEMU, Cloud Hypervisor: urunc's choice), else as an ext4 image
+     * built from it at Create (Firecracker); not when a block image of the image is the root. Types that mount no
+     * file systems ignore it, as urunc does.
      */
-    private static boolean shareRootfs(String id, Target t) {
-        if (!t.metadata().mountRootfs()) return false;
+    private static RootfsForm rootfsForm(String id, Target t) {
+        if (!t.metadata().mountRootfs()) return RootfsForm.NONE;
         boolean blockRoot = t.block().isPresent() && t.metadata().blockMountPoint().filter("/"::equals).isPresent();
-        if (blockRoot) return false;
+        if (blockRoot) return RootfsForm.NONE;
         if (!t.type().mountsFileSystems()) {
             LOG.info("task {}: com.urunc.unikernel.mountRootfs ignored: type {} mounts no file systems", id, t.type().name());
-            return false;
+            return RootfsForm.NONE;
         }
-        return true;
+        return t.hypervisor().sharesDirectories() ? RootfsForm.VIRTIOFS : RootfsForm.EXT4_IMAGE;
+    }
+
+    /** The ext4 image of the container rootfs in the run dir (it goes with it); writes stay in the image. */
+    private static BlockDevice rootfsImage(String id, Target t, Path runDir) throws TtrpcException {
+        Path image = runDir.resolve(ROOTFS_IMAGE);
+        try {
+            RootfsImage.build(t.rootfs(), image);
+        } catch (IOException e) {
+            throw TtrpcException.failedPrecondition("task " + id + ": com.urunc.unikernel.mountRootfs: " + e.getMessage());
+        }
+        return new BlockDevice(ROOTFS_BLOCK_ID, image, false);
     }
 
     private static Hypervisor hypervisor(UnikernelMetadata md) throws TtrpcException {

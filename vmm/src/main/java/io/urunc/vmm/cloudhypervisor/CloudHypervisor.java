@@ -42,6 +42,8 @@ public final class CloudHypervisor implements Hypervisor {
 
     @Override public String name() { return "cloud-hypervisor"; }
 
+    @Override public boolean sharesDirectories() { return true; }
+
     @Override public String defaultBinary() { return "cloud-hypervisor"; }
 
     /** Fails under TCG (Cloud Hypervisor has no emulator) and for paths it would split at a comma. */

@@ -37,6 +37,8 @@ public final class QemuHypervisor implements Hypervisor {
 
     @Override public String name() { return "qemu"; }
 
+    @Override public boolean sharesDirectories() { return true; }
+
     @Override public String defaultBinary() { return "qemu-system-x86_64"; }
 
     @Override
