@@ -184,6 +184,9 @@ public final class VmPlanner {
     /** The volumes as the guest mounts them, the VMM's shares and the virtiofsd behind each. */
     private record Shares(List<GuestMount> mounts, List<SharedDirectory> dirs, List<BackendProcess> backends, boolean rootShared) {}
 
+    /** Volumes the kubelet adds to every container on its own (the service account token). */
+    static final List<String> KUBELET_INJECTED = List.of("/var/run/secrets/kubernetes.io", "/run/secrets/kubernetes.io");
+
     /** urunc's tag for the container rootfs shared with the guest. */
     static final String ROOTFS_TAG = "fs0";
 
@@ -201,6 +204,14 @@ public final class VmPlanner {
         }
         if (!selection.skipped().isEmpty()) LOG.info("task {}: bind mounts not passed to the guest: {}", id, String.join(", ", selection.skipped()));
         List<Volumes.Volume> volumes = selection.volumes();
+        if (!t.type().mountsFileSystems()) {
+            // every Kubernetes pod gets its service account token unless told not to: not the image's to refuse
+            List<Volumes.Volume> injected = volumes.stream().filter(v -> KUBELET_INJECTED.stream()
+                    .anyMatch(d -> v.target().equals(d) || v.target().startsWith(d + "/"))).toList();
+            if (!injected.isEmpty()) LOG.info("task {}: type {} mounts no file systems: {} not passed", id, t.type().name(),
+                    String.join(", ", injected.stream().map(Volumes.Volume::target).toList()));
+            volumes = volumes.stream().filter(v -> !injected.contains(v)).toList();
+        }
         if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false);
         String targets = String.join(", ", volumes.stream().map(Volumes.Volume::target).toList()) + (shareRoot ? " the rootfs" : "");
         if (!t.type().mountsFileSystems())

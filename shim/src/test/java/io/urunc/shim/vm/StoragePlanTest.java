@@ -88,6 +88,15 @@ class StoragePlanTest {
     }
 
     @Test
+    void theServiceAccountTokenEveryPodGetsIsNoReasonToRefuseATypeThatCannotMount() throws Exception {
+        Path token = Files.createDirectories(dir.resolve("token"));
+        LaunchPlan p = plan(md("unikraft", "qemu", Optional.empty(), Optional.empty(), Optional.empty(), false),
+                "{\"destination\":\"/var/run/secrets/kubernetes.io/serviceaccount\",\"type\":\"bind\",\"source\":\"" + token
+                        + "\",\"options\":[\"rbind\",\"ro\"]}");
+        assertTrue(p.backends().isEmpty(), p.backends().toString());
+    }
+
+    @Test
     void aVolumeOnFirecrackerFailsForItHasNoSharedFileSystem() {
         var e = assertThrows(TtrpcException.class, () -> plan(md("linux", "firecracker", Optional.empty(), Optional.empty(), Optional.empty(), false), volume()));
         assertTrue(e.getMessage().contains("firecracker has no shared file system device"), e.getMessage());
