@@ -93,6 +93,20 @@ public final class ImageFiles {
         return new OpenFile(fd);
     }
 
+    /**
+     * A host block device the container's creator bound into the container (a trusted path), opened for a VMM that
+     * gets it as a descriptor, read-write when {@code writable}.
+     */
+    public static OpenFile openBlockDevice(Path device, boolean writable) throws IOException {
+        int fd;
+        try {
+            fd = Libc.open(device.toString(), (writable ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0);
+        } catch (SysException e) {
+            throw new IOException("cannot open block device " + device + ": " + e.getMessage());
+        }
+        return new OpenFile(fd);
+    }
+
     /** A descriptor this process holds, closed once. */
     public static final class OpenFile implements AutoCloseable {
         private final int fd;

@@ -13,7 +13,8 @@ import java.util.List;
  * {@code /proc}, {@code /sys} and {@code /dev} ({@code /dev/shm}, {@code /dev/termination-log}) mean nothing to it.
  * A bind mount of a host directory (ctr {@code --mount type=bind}, docker {@code -v}, Kubernetes emptyDir,
  * hostPath, configMap and secret volumes) is shared with the guest at its destination, read-only when its options
- * say {@code ro}. Bind mounts of single files (docker's and CRI's {@code /etc/hosts}, {@code /etc/hostname},
+ * say {@code ro}; a bind mount of a block device is given to the guest as a disk, mounted at its destination.
+ * Bind mounts of single files (docker's and CRI's {@code /etc/hosts}, {@code /etc/hostname},
  * {@code /etc/resolv.conf}) are skipped, with the reason: a shared file system shares directories.
  * Sources are host paths the container's creator chose (trusted); a missing one fails.
  */
@@ -27,8 +28,12 @@ public final class Volumes {
         }
     }
 
-    /** A host directory for the guest at {@code target}. */
-    public record Volume(Path source, String target, boolean readOnly) {}
+    /** A host directory (or, {@code blockDevice}, a block device) for the guest at {@code target}. */
+    public record Volume(Path source, String target, boolean readOnly, boolean blockDevice) {
+        public Volume(Path source, String target, boolean readOnly) {
+            this(source, target, readOnly, false);
+        }
+    }
 
     /** The volumes, and for each bind mount left out, why. */
     public record Selection(List<Volume> volumes, List<String> skipped) {}
@@ -58,12 +63,18 @@ public final class Volumes {
             }
             if (attrs.isDirectory()) {
                 volumes.add(new Volume(source.toRealPath(), target, readOnly(m.options())));
+            } else if (isBlockDevice(source)) {
+                volumes.add(new Volume(source.toRealPath(), target, readOnly(m.options()), true));
             } else {
-                skipped.add(target + " (" + (attrs.isRegularFile() ? "a file" : "not a directory")
+                skipped.add(target + " (" + (attrs.isRegularFile() ? "a file" : "neither a directory nor a block device")
                         + ": only directories are shared with the guest)");
             }
         }
         return new Selection(List.copyOf(volumes), List.copyOf(skipped));
+    }
+
+    private static boolean isBlockDevice(Path p) throws IOException {
+        return ((Integer) Files.getAttribute(p, "unix:mode") & 0170000) == 0060000;
     }
 
     private static boolean isBind(SpecMount m) {

@@ -52,4 +52,13 @@ class VolumesTest {
         var dest = assertThrows(IOException.class, () -> Volumes.select(List.of(bind("data", dir, "rbind"))));
         assertEquals("mount destination 'data' is not an absolute path", dest.getMessage());
     }
+
+    @Test
+    void aBlockDeviceIsAVolumeOfItsOwnKindACharacterDeviceIsLeftOut() throws Exception {
+        Path loop = Path.of("/dev/loop0");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(loop), "no /dev/loop0 here");
+        var s = Volumes.select(List.of(bind("/mnt/disk", loop, "rbind", "ro"), bind("/dev-null", Path.of("/dev/null"), "rbind")));
+        assertEquals(List.of(new Volumes.Volume(loop, "/mnt/disk", true, true)), s.volumes());
+        assertEquals(List.of("/dev-null (neither a directory nor a block device: only directories are shared with the guest)"), s.skipped());
+    }
 }

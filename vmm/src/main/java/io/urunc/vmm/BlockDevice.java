@@ -10,9 +10,10 @@ import java.util.Objects;
  * one per access mode it opens the image with (the first is the one for the disk's own mode), and {@code path} only
  * names it in messages: QEMU takes them as one fd set ({@code -add-fd}: it serves each open from a descriptor of the
  * same access mode, and QEMU also opens an image read-only), the others take {@code /dev/fd/<first>}
- * ({@link #pathForVmm}). So no VMM resolves a path from an image.
+ * ({@link #pathForVmm}). So no VMM resolves a path from an image. {@code hostDevice}: a block device rather than an
+ * image file (QEMU needs its host_device driver for it).
  */
-public record BlockDevice(String id, Path path, boolean readOnly, List<Integer> inheritedFds) {
+public record BlockDevice(String id, Path path, boolean readOnly, List<Integer> inheritedFds, boolean hostDevice) {
     public BlockDevice {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(path, "path");
@@ -24,7 +25,11 @@ public record BlockDevice(String id, Path path, boolean readOnly, List<Integer> 
     }
 
     public BlockDevice(String id, Path path, boolean readOnly) {
-        this(id, path, readOnly, List.of());
+        this(id, path, readOnly, List.of(), false);
+    }
+
+    public BlockDevice(String id, Path path, boolean readOnly, List<Integer> inheritedFds) {
+        this(id, path, readOnly, inheritedFds, false);
     }
 
     /** The name the VMM opens: {@code /dev/fd/<n>} for an inherited descriptor, else {@link #path}. */

@@ -57,4 +57,14 @@ class InheritedDiskPlansTest {
         assertFalse(drives.get(0).path("is_read_only").asBoolean(true));
         assertFalse(drives.get(0).path("is_root_device").asBoolean(true));
     }
+
+    @Test
+    void aHostBlockDeviceTakesQemusHostDeviceDriverReadOnlyWhenTheVolumeIs() throws Exception {
+        BlockDevice dev = new BlockDevice("vdisk0", Path.of("/dev/loop7"), true, List.of(5, 6), true);
+        VmConfig c = new VmConfig("t1", Path.of("qemu-system-x86_64"), Path.of("/run/u/t1/kernel"), Optional.empty(), "", new VmResources(256, 1),
+                Accelerator.TCG, Optional.empty(), List.of(dev), List.of(), Path.of("/run/u/t1"), true);
+        List<String> a = new QemuHypervisor().plan(c).argv();
+        assertEquals(List.of("fd=5,set=5,opaque=vdisk0", "fd=6,set=5,opaque=vdisk0"), after(a, "-add-fd"));
+        assertEquals(List.of("file.driver=host_device,file.filename=/dev/fdset/5,format=raw,if=none,id=vdisk0,readonly=on"), after(a, "-drive"));
+    }
 }

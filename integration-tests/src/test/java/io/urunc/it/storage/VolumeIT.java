@@ -183,4 +183,25 @@ class VolumeIT {
         containerd.ctr("container", "delete", "vol-rootfs").ok();
         assertNothingLeft("after the mountRootfs container was deleted");
     }
+
+    /** A bind mount of a block device (here a loop device over an ext4 file) reaches the guest as a disk at the target. */
+    @Test
+    void aBlockDeviceVolumeIsADiskTheGuestMountsAndWrites() throws Exception {
+        Path backing = host.resolve("device.ext4");
+        Path tree = Files.createDirectories(host.resolve("device-tree"));
+        Files.writeString(tree.resolve("on-the-device.txt"), "URUNC-DEVICE-OK\n");
+        Exec.run(Duration.ofSeconds(30), java.util.Map.of(), "mkfs.ext4", "-q", "-F", "-d", tree.toString(), backing.toString(), "16M").ok();
+        String loop = Exec.run(Duration.ofSeconds(30), java.util.Map.of(), "losetup", "-f", "--show", backing.toString()).ok().stdout().strip();
+        try {
+            Exec.Result r = run(List.of("--rm", "--mount", "type=bind,src=" + loop + ",dst=/mnt/dev,options=rbind:rw"), "vol-blockdev",
+                    "cat /mnt/dev/on-the-device.txt; echo guest-wrote-the-device > /mnt/dev/from-guest.txt").get(3, TimeUnit.MINUTES);
+            assertEquals(0, r.exit(), r + diagnostics());
+            assertTrue(r.stdout().contains("mounted blk vdisk0 on /mnt/dev rw") && r.stdout().contains("URUNC-DEVICE-OK"), r.toString());
+            assertNothingLeft("after the block device volume's task");
+        } finally {
+            Exec.run(Duration.ofSeconds(30), java.util.Map.of(), "losetup", "-d", loop);
+        }
+        Exec.Result written = Exec.run(Duration.ofSeconds(30), java.util.Map.of(), "debugfs", "-R", "cat /from-guest.txt", backing.toString());
+        assertTrue(written.stdout().contains("guest-wrote-the-device"), "the guest's write is on the device: " + written);
+    }
 }

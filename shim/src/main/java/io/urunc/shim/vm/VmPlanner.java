@@ -105,7 +105,9 @@ public final class VmPlanner {
         List<BlockDevice> blocks = new ArrayList<>();
         if (rootfsForm == RootfsForm.EXT4_IMAGE) blocks.add(rootfsImage(id, t, runDir)); // first: /dev/vda
         disk.device().ifPresent(blocks::add);
+        Map<Integer, LaunchPlan.InheritedFile> inherited = new java.util.HashMap<>(disk.inherited());
         List<GuestMount> mounts = new ArrayList<>(disk.mount().stream().toList());
+        mounts.addAll(deviceVolumes(id, shares.devices(), blocks, inherited, held));
         mounts.addAll(shares.mounts());
         RootKind root = t.initrd().isPresent() ? RootKind.INITRD
                 : disk.isRoot() || rootfsForm == RootfsForm.EXT4_IMAGE ? RootKind.BLOCK
@@ -134,7 +136,7 @@ public final class VmPlanner {
             List<Path> copies = new ArrayList<>(List.of(kernel));
             initrd.ifPresent(copies::add);
             return t.hypervisor().holdGuest(t.hypervisor().plan(vm)).withBootFiles(copies).withBackends(shares.backends())
-                    .withInheritedFiles(disk.inherited());
+                    .withInheritedFiles(inherited);
         } catch (VmmException e) {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
@@ -182,7 +184,36 @@ public final class VmPlanner {
     }
 
     /** The volumes as the guest mounts them, the VMM's shares and the virtiofsd behind each. */
-    private record Shares(List<GuestMount> mounts, List<SharedDirectory> dirs, List<BackendProcess> backends, boolean rootShared) {}
+    private record Shares(List<GuestMount> mounts, List<SharedDirectory> dirs, List<BackendProcess> backends, boolean rootShared,
+                          List<Volumes.Volume> devices) {}
+
+    /**
+     * Volumes whose source is a block device: the device itself as a disk ({@code vdisk<N>}), inherited by the VMM on
+     * the next pair of descriptors after the image's block file (read-write or read-only as the volume, then read-only),
+     * mounted by the guest at the target.
+     */
+    private static List<GuestMount> deviceVolumes(String id, List<Volumes.Volume> devices, List<BlockDevice> blocks,
+                                                  Map<Integer, LaunchPlan.InheritedFile> inherited,
+                                                  java.util.function.Consumer<AutoCloseable> held) throws TtrpcException {
+        List<GuestMount> mounts = new ArrayList<>();
+        int fd = BLOCK_FD + 2;
+        for (int i = 0; i < devices.size(); i++, fd += 2) {
+            Volumes.Volume v = devices.get(i);
+            ImageFiles.OpenFile file;
+            try {
+                file = ImageFiles.openBlockDevice(v.source(), !v.readOnly());
+            } catch (IOException e) {
+                throw TtrpcException.failedPrecondition("task " + id + ": volume " + v.target() + ": " + e.getMessage());
+            }
+            held.accept(file);
+            String diskId = "vdisk" + i;
+            blocks.add(new BlockDevice(diskId, v.source(), v.readOnly(), List.of(fd, fd + 1), true));
+            inherited.put(fd, new LaunchPlan.InheritedFile(file.procPath(), !v.readOnly()));
+            inherited.put(fd + 1, new LaunchPlan.InheritedFile(file.procPath(), false));
+            mounts.add(new GuestMount(GuestMount.Kind.BLOCK, diskId, v.target(), v.readOnly()));
+        }
+        return mounts;
+    }
 
     /** Volumes the kubelet adds to every container on its own (the service account token). */
     static final List<String> KUBELET_INJECTED = List.of("/var/run/secrets/kubernetes.io", "/run/secrets/kubernetes.io");
@@ -212,11 +243,14 @@ public final class VmPlanner {
                     String.join(", ", injected.stream().map(Volumes.Volume::target).toList()));
             volumes = volumes.stream().filter(v -> !injected.contains(v)).toList();
         }
-        if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false);
+        List<Volumes.Volume> devices = volumes.stream().filter(Volumes.Volume::blockDevice).toList();
+        if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false, List.of());
         String targets = String.join(", ", volumes.stream().map(Volumes.Volume::target).toList()) + (shareRoot ? " the rootfs" : "");
         if (!t.type().mountsFileSystems())
             throw TtrpcException.invalidArgument("task " + id + ": unikernel type " + t.type().name()
                     + " cannot mount volumes, but the container has " + targets);
+        volumes = volumes.stream().filter(v -> !v.blockDevice()).toList();
+        if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false, devices);
         if (!Files.isExecutable(config.virtiofsd()))
             throw TtrpcException.failedPrecondition("task " + id + ": volumes (" + targets + ") need virtiofsd, which is not at "
                     + config.virtiofsd() + " (set [extra_binaries.virtiofsd] path in the config)");
@@ -252,7 +286,7 @@ public final class VmPlanner {
             dirs.add(new SharedDirectory(tag, socket));
             backends.add(Virtiofsd.backend(config.virtiofsd(), "vfs" + i, v, mountPoint, socket));
         }
-        return new Shares(mounts, dirs, backends, shareRoot);
+        return new Shares(mounts, dirs, backends, shareRoot, devices);
     }
 
     /** How the container rootfs reaches the guest with {@code com.urunc.unikernel.mountRootfs}. */

@@ -92,7 +92,7 @@ public final class QemuHypervisor implements Hypervisor {
                 for (int fd : b.inheritedFds()) a.addAll(List.of("-add-fd", "fd=" + fd + ",set=" + set + ",opaque=" + b.id()));
                 file = "/dev/fdset/" + set;
             }
-            a.addAll(List.of("-drive", "file=" + file + ",format=raw,if=none,id=" + b.id()
+            a.addAll(List.of("-drive", (b.hostDevice() ? "file.driver=host_device,file.filename=" : "file=") + file + ",format=raw,if=none,id=" + b.id()
                     + (b.readOnly() ? ",readonly=on" : "")));
             a.addAll(List.of("-device", machine.virtioDevice("blk") + ",drive=" + b.id() + ",serial=" + b.id()));
         }
