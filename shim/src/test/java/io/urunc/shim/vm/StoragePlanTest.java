@@ -82,6 +82,20 @@ class StoragePlanTest {
     }
 
     @Test
+    void aMissingVirtiofsdFailsNamingItsConfigKey() throws Exception {
+        VmPlanner without = new VmPlanner(ConfigLoader.parse(CONFIG.replace("[extra_binaries.virtiofsd]\npath = \"/bin/true\"",
+                "[extra_binaries.virtiofsd]\npath = \"/nonexistent/virtiofsd\""), "test"));
+        String mounts = volume();
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs/boot"));
+        Files.writeString(rootfs.resolve("vmlinuz"), "kernel");
+        Files.writeString(dir.resolve("config.json"), "{\"process\":{\"args\":[\"/init\"]},\"mounts\":[" + mounts + "]}");
+        var md = md("linux", "qemu", Optional.empty(), Optional.empty(), Optional.empty(), false);
+        var e = assertThrows(TtrpcException.class, () -> without.plan("t1", without.resolve(md, dir.resolve("rootfs")), Bundle.load(dir),
+                Optional.empty(), Files.createDirectories(dir.resolve("run-x")), held::add));
+        assertTrue(e.getMessage().contains("need virtiofsd, which is not at /nonexistent/virtiofsd (set [extra_binaries.virtiofsd] path"), e.getMessage());
+    }
+
+    @Test
     void aVolumeForATypeThatCannotMountFailsNamingIt() {
         var e = assertThrows(TtrpcException.class, () -> plan(md("unikraft", "qemu", Optional.empty(), Optional.empty(), Optional.empty(), false), volume()));
         assertTrue(e.getMessage().contains("unikernel type unikraft cannot mount volumes, but the container has /data"), e.getMessage());
