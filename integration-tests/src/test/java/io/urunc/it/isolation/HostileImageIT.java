@@ -94,6 +94,23 @@ class HostileImageIT {
                 "the error names the key and the problem: " + r);
     }
 
+    /**
+     * {@code com.urunc.unikernel.block}: a link to a host file is resolved inside the image (there is no such file);
+     * a path with a comma naming the host file's path inside the image is the image's file, handed to QEMU as a
+     * descriptor (BlockImageIT checks that QEMU's command line names no image path), and the host file stays as it was.
+     */
+    @Test
+    void aBlockImageIsResolvedInsideTheImageAndReachesQemuAsADescriptor() throws Exception {
+        Exec.Result link = run("hostile-block-link", "--annotation", "com.urunc.unikernel.block=/a");
+        assertNotEquals(0, link.exit(), link.toString());
+        assertTrue(link.stderr().contains("com.urunc.unikernel.block") && link.stderr().contains(": /a: no such file in the container rootfs"),
+                "the error names the key and the problem: " + link);
+        Exec.Result comma = run("hostile-block-comma", "--annotation", "com.urunc.unikernel.initrd=/i",
+                "--annotation", "com.urunc.unikernel.block=/i," + hostFile);
+        assertEquals(0, comma.exit(), comma + diagnostics());
+        assertEquals(secret + "\n", Files.readString(hostFile), "the host file is untouched");
+    }
+
     @Test
     void theVmmRunsWithoutPrivilegeConfinedToItsRunDir() throws Exception {
         containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--annotation", "com.urunc.unikernel.initrd=/i",
