@@ -266,7 +266,7 @@ public final class VmPlanner {
                 throw TtrpcException.internal("task " + id + ": cannot create " + mountPoint + ": " + e.getMessage());
             }
             dirs.add(new SharedDirectory(ROOTFS_TAG, socket));
-            backends.add(Virtiofsd.backend(config.virtiofsd(), "vfsroot", new Volumes.Volume(t.rootfs(), "/", false), mountPoint, socket));
+            backends.add(virtiofsd(id, "vfsroot", new Volumes.Volume(t.rootfs(), "/", false), mountPoint, socket));
         }
         for (int i = 0; i < volumes.size(); i++) {
             Volumes.Volume v = volumes.get(i);
@@ -284,9 +284,17 @@ public final class VmPlanner {
                 throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
             }
             dirs.add(new SharedDirectory(tag, socket));
-            backends.add(Virtiofsd.backend(config.virtiofsd(), "vfs" + i, v, mountPoint, socket));
+            backends.add(virtiofsd(id, "vfs" + i, v, mountPoint, socket));
         }
         return new Shares(mounts, dirs, backends, shareRoot, devices);
+    }
+
+    private BackendProcess virtiofsd(String id, String name, Volumes.Volume v, Path mountPoint, Path socket) throws TtrpcException {
+        try {
+            return Virtiofsd.backend(config.virtiofsd(), name, v, mountPoint, socket);
+        } catch (IllegalArgumentException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage() + " (virtiofsd's -o options cannot carry it: use a state_dir without commas)");
+        }
     }
 
     /** How the container rootfs reaches the guest with {@code com.urunc.unikernel.mountRootfs}. */
