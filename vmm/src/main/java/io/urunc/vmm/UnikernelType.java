@@ -27,10 +27,10 @@ public interface UnikernelType {
     }
 
     /**
-     * Whether its kernel command line tells the guest to mount {@link GuestSpec#mounts()} (volumes, a block image
-     * at a mount point). A type that cannot must not be given any: they would silently not be there.
+     * Whether its kernel command line tells the guest to mount {@link GuestSpec#mounts()} of this kind (virtiofs
+     * shares; disks). A type that cannot must not be given any: they would silently not be there.
      */
-    default boolean mountsFileSystems() { return false; }
+    default boolean mounts(GuestMount.Kind kind) { return false; }
 
     /** VMM arguments this type needs on {@code hypervisor} in addition to the adapter's own. */
     default List<String> extraVmmArgs(String hypervisor, GuestSpec guest) { return List.of(); }

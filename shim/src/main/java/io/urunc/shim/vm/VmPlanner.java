@@ -175,7 +175,7 @@ public final class VmPlanner {
         Optional<String> at = t.metadata().blockMountPoint();
         boolean root = at.isPresent() && at.get().equals("/") && t.initrd().isEmpty();
         Optional<GuestMount> mount = Optional.empty();
-        if (at.isPresent() && !at.get().equals("/") && t.type().mountsFileSystems())
+        if (at.isPresent() && !at.get().equals("/") && t.type().mounts(GuestMount.Kind.BLOCK))
             mount = Optional.of(new GuestMount(GuestMount.Kind.BLOCK, BLOCK_ID, at.get(), false));
         else if (at.isPresent() && !root)
             LOG.info("task {}: block image {} attached as {} but not mounted at {} ({})", id, fromImage, BLOCK_ID, at.get(),
@@ -235,7 +235,7 @@ public final class VmPlanner {
         }
         if (!selection.skipped().isEmpty()) LOG.info("task {}: bind mounts not passed to the guest: {}", id, String.join(", ", selection.skipped()));
         List<Volumes.Volume> volumes = selection.volumes();
-        if (!t.type().mountsFileSystems()) {
+        if (!t.type().mounts(GuestMount.Kind.VIRTIOFS)) {
             // every Kubernetes pod gets its service account token unless told not to: not the image's to refuse
             List<Volumes.Volume> injected = volumes.stream().filter(v -> KUBELET_INJECTED.stream()
                     .anyMatch(d -> v.target().equals(d) || v.target().startsWith(d + "/"))).toList();
@@ -246,9 +246,11 @@ public final class VmPlanner {
         List<Volumes.Volume> devices = volumes.stream().filter(Volumes.Volume::blockDevice).toList();
         if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false, List.of());
         String targets = String.join(", ", volumes.stream().map(Volumes.Volume::target).toList()) + (shareRoot ? " the rootfs" : "");
-        if (!t.type().mountsFileSystems())
+        List<String> unmountable = volumes.stream().filter(v -> !t.type().mounts(v.blockDevice() ? GuestMount.Kind.BLOCK : GuestMount.Kind.VIRTIOFS))
+                .map(Volumes.Volume::target).toList();
+        if (!unmountable.isEmpty())
             throw TtrpcException.invalidArgument("task " + id + ": unikernel type " + t.type().name()
-                    + " cannot mount volumes, but the container has " + targets);
+                    + " cannot mount volumes, but the container has " + String.join(", ", unmountable));
         volumes = volumes.stream().filter(v -> !v.blockDevice()).toList();
         if (volumes.isEmpty() && !shareRoot) return new Shares(List.of(), List.of(), List.of(), false, devices);
         if (!Files.isExecutable(config.virtiofsd()))
@@ -313,7 +315,7 @@ public final class VmPlanner {
         if (!t.metadata().mountRootfs()) return RootfsForm.NONE;
         boolean blockRoot = t.block().isPresent() && t.metadata().blockMountPoint().filter("/"::equals).isPresent();
         if (blockRoot) return RootfsForm.NONE;
-        if (!t.type().mountsFileSystems()) {
+        if (!t.type().mounts(GuestMount.Kind.VIRTIOFS)) {
             LOG.info("task {}: com.urunc.unikernel.mountRootfs ignored: type {} mounts no file systems", id, t.type().name());
             return RootfsForm.NONE;
         }

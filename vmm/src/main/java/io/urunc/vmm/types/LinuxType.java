@@ -35,7 +35,7 @@ public final class LinuxType implements UnikernelType {
 
     @Override public MachineKind preferredMachine() { return MachineKind.MICROVM; }
 
-    @Override public boolean mountsFileSystems() { return true; }
+    @Override public boolean mounts(GuestMount.Kind kind) { return true; }
 
     /**
      * On QEMU also {@code reboot=t}: the kernel's default reboot path hangs on microvm, so a guest that ends by

@@ -2,6 +2,7 @@ package io.urunc.vmm.types;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.urunc.vmm.GuestMount;
 import io.urunc.vmm.GuestSpec;
 import io.urunc.vmm.InvalidGuestSpecException;
 import io.urunc.vmm.RootKind;
@@ -16,7 +17,9 @@ import java.util.Set;
  * Rumprun on Solo5: its JSON-like configuration, {@code {"cmdline":"<args>","env":"K=V",...,"net":{...},"blk":{...}}}.
  * "env" repeats once per variable (so it is assembled by hand, not as a JSON object). The network mask is "1"
  * (an all-inclusive /1, as urunc sets it so gateways outside the container subnet stay reachable); a BLOCK root
- * is the etfs disk /dev/ld0a mounted at /data. Its Solo5 devices ("tap", "rootfs") are named in its manifest.
+ * is the etfs disk /dev/ld0a mounted at /data, a disk mounted elsewhere ({@link GuestSpec#mounts()}, the image's
+ * block file at its blkMntPoint) the same disk at that mount point. Its Solo5 devices ("tap", "rootfs") are named in
+ * its manifest.
  */
 public final class RumprunType implements UnikernelType {
     static final String BLOCK_MOUNTPOINT = "/data";
@@ -25,6 +28,8 @@ public final class RumprunType implements UnikernelType {
     @Override public String name() { return "rumprun"; }
 
     @Override public Set<String> hypervisors() { return Set.of("hvt", "spt"); }
+
+    @Override public boolean mounts(GuestMount.Kind kind) { return kind == GuestMount.Kind.BLOCK; }
 
     @Override
     public String kernelCmdline(GuestSpec guest, String hypervisor) {
@@ -40,8 +45,15 @@ public final class RumprunType implements UnikernelType {
                 "if", "ukvmif0", "cloner", "True", "type", "inet", "method", "static",
                 "addr", n.ipv4(), "mask", "1", "gw", n.gateway() == null ? "" : n.gateway()),
                 List.of("if", "cloner", "type", "method", "addr", "mask", "gw"))));
-        if (guest.root() == RootKind.BLOCK)
-            members.add("\"blk\":" + object(Map.of("source", "etfs", "path", "/dev/ld0a", "fstype", "blk", "mountpoint", BLOCK_MOUNTPOINT),
+        List<GuestMount> disks = guest.mounts().stream().filter(m -> m.kind() == GuestMount.Kind.BLOCK).toList();
+        if (disks.size() + (guest.root() == RootKind.BLOCK ? 1 : 0) > 1)
+            throw new InvalidGuestSpecException("a rumprun guest mounts one block device (its etfs disk), not " + (disks.size()
+                    + (guest.root() == RootKind.BLOCK ? 1 : 0)));
+        if (guest.mounts().size() > disks.size())
+            throw new InvalidGuestSpecException("a rumprun guest mounts block devices only, not shared directories");
+        String mountpoint = guest.root() == RootKind.BLOCK ? BLOCK_MOUNTPOINT : disks.isEmpty() ? null : disks.getFirst().target();
+        if (mountpoint != null)
+            members.add("\"blk\":" + object(Map.of("source", "etfs", "path", "/dev/ld0a", "fstype", "blk", "mountpoint", mountpoint),
                     List.of("source", "path", "fstype", "mountpoint")));
         return "{" + String.join(",", members) + "}";
     }

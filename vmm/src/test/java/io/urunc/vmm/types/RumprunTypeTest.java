@@ -42,4 +42,18 @@ class RumprunTypeTest {
         assertThrows(InvalidGuestSpecException.class,
                 () -> rumprun.kernelCmdline(new GuestSpec(List.of("x"), Map.of(), Optional.empty(), RootKind.INITRD, null), "hvt"));
     }
+
+    /** The image's block file at its blkMntPoint, as urunc passes it: the etfs disk mounted there. */
+    @Test
+    void aDiskMountedElsewhereIsTheEtfsDiskAtThatMountPointAndOnlyOneFits() throws Exception {
+        var disk = new io.urunc.vmm.GuestMount(io.urunc.vmm.GuestMount.Kind.BLOCK, "blk0", "/srv/www", false);
+        String s = rumprun.kernelCmdline(new GuestSpec(List.of("nginx"), Map.of(), Optional.empty(), RootKind.NONE, null, List.of(disk)), "hvt");
+        assertEquals("/srv/www", new ObjectMapper().readTree(s).path("blk").path("mountpoint").asText(), s);
+        assertThrows(InvalidGuestSpecException.class, () -> rumprun.kernelCmdline(
+                new GuestSpec(List.of("nginx"), Map.of(), Optional.empty(), RootKind.BLOCK, null, List.of(disk)), "hvt"));
+        var share = new io.urunc.vmm.GuestMount(io.urunc.vmm.GuestMount.Kind.VIRTIOFS, "vol0", "/data", false);
+        assertThrows(InvalidGuestSpecException.class, () -> rumprun.kernelCmdline(
+                new GuestSpec(List.of("nginx"), Map.of(), Optional.empty(), RootKind.NONE, null, List.of(share)), "hvt"));
+        assertTrue(rumprun.mounts(io.urunc.vmm.GuestMount.Kind.BLOCK) && !rumprun.mounts(io.urunc.vmm.GuestMount.Kind.VIRTIOFS));
+    }
 }
