@@ -1,6 +1,7 @@
 package io.urunc.shim.task;
 
 import io.urunc.proto.events.TaskExit;
+import io.urunc.proto.events.TaskOOM;
 import io.urunc.proto.events.TaskPaused;
 import io.urunc.proto.events.TaskResumed;
 import io.urunc.proto.events.TaskStart;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * What containerd sees of one task, whatever runs it (a VM or a runc container): its state, its exit, and
  * the events, in the order containerd requires, as containerd's runc shim holds back early exits: TaskCreate
  * before any TaskExit, TaskStart before the TaskExit of a started task, no TaskExit at all for a Create that
- * failed, and Wait answered before TaskExit is sent.
+ * failed, and Wait answered before TaskExit is sent; a TaskOOM right before the TaskExit of a task the OOM killer ended.
  */
 public final class TaskLifecycle {
     /** A step of a transition that talks to the VMM or runc. */
@@ -99,12 +100,23 @@ public final class TaskLifecycle {
      * task was started. The first exit is the task's: a later report (a kill racing the exit) changes nothing.
      */
     public ExitStatus exited(int pid, int code) {
+        return exited(pid, code, false);
+    }
+
+    /**
+     * As {@link #exited(int, int)}; {@code outOfMemory}: the kernel's OOM killer ended it, and containerd hears
+     * TaskOOM just before TaskExit (under the same rules), as containerd's runc shim reports a container's OOM kill.
+     */
+    public ExitStatus exited(int pid, int code, boolean outOfMemory) {
         ExitStatus status = new ExitStatus(code, Instant.now());
         boolean started = state.exitAndTellIfStarted();
         if (!exit.complete(status)) return exit.join();
-        Runnable publish = () -> events.publish("/tasks/exit", TaskExit.newBuilder()
-                .setContainerId(id).setId(id).setPid(pid).setExitStatus(code)
-                .setExitedAt(Timestamps.of(status.at())).build());
+        Runnable publish = () -> {
+            if (outOfMemory) events.publish("/tasks/oom", TaskOOM.newBuilder().setContainerId(id).build());
+            events.publish("/tasks/exit", TaskExit.newBuilder()
+                    .setContainerId(id).setId(id).setPid(pid).setExitStatus(code)
+                    .setExitedAt(Timestamps.of(status.at())).build());
+        };
         CompletableFuture<Void> afterStart = started ? startPublished : CompletableFuture.completedFuture(null);
         createPublished.thenAccept(published -> {
             if (published) afterStart.thenRun(publish);

@@ -3,6 +3,7 @@ package io.urunc.shim.task;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmProcess;
+import io.urunc.sys.ChildExit;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.VmControl;
 import org.apache.logging.log4j.LogManager;
@@ -33,6 +34,8 @@ public final class UnikernelTask implements Task {
     private volatile VmProcess vmm;
     private volatile VmControl control;
     private volatile Integer killedWith;
+    /** The cgroup's OOM kill count when the VMM was launched. */
+    private volatile long oomKillsBefore;
 
     public UnikernelTask(TaskSetup setup, TaskEvents events, Duration killGrace) {
         this.setup = setup;
@@ -96,6 +99,7 @@ public final class UnikernelTask implements Task {
     private void startVmm() throws TtrpcException {
         VmLaunch.Ready launch = setup.launch().ready();
         VmProcess p;
+        oomKillsBefore = setup.cgroup().map(Cgroup::oomKills).orElse(0L);
         try {
             p = VmProcess.launch(launch.plan(), setup.io(), launch.namespaces(), setup.cgroup());
         } catch (IOException e) {
@@ -184,15 +188,36 @@ public final class UnikernelTask implements Task {
         }
     }
 
-    private void onVmmExit(int rawStatus) {
+    private void onVmmExit(ChildExit end) {
         Integer signal = killedWith;
         VmControl c = control;
         Optional<String> why = c == null ? Optional.empty() : c.stopReason(Duration.ofSeconds(1));
-        int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus, why);
-        LOG.info("task {}: VMM {} exited with status {}{} -> exit code {}", id(), pid(), rawStatus, why.map(r -> " (" + r + ")").orElse(""), code);
+        int code = VmmExitCodes.of(end, signal, setup.hypervisor(), why);
+        boolean oom = end.killed() && end.signal() == io.urunc.sys.Libc.SIGKILL && oomKilled();
+        LOG.info("task {}: VMM {} {}{}{} -> exit code {}", id(), pid(), end, why.map(r -> " (" + r + ")").orElse(""),
+                oom ? " by the OOM killer" : "", code);
         if (c != null) c.close();
         setup.io().closeOutputs();
-        life.exited(pid(), code);
+        life.exited(pid(), code, oom);
+    }
+
+    /**
+     * Whether the kernel's OOM killer killed in the task's cgroup since the VMM was launched. The kernel counts
+     * the kill right after sending SIGKILL, so a victim that died at once may be seen a moment before its count.
+     */
+    private boolean oomKilled() {
+        Optional<Cgroup> cg = setup.cgroup();
+        if (cg.isEmpty()) return false;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (cg.get().oomKills() > oomKillsBefore) return true;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
     }
 
     /**
@@ -209,7 +234,7 @@ public final class UnikernelTask implements Task {
         if (p == null) {
             // Never launched (hypervisors that cannot be held): the task just ends.
             killedWith = signal;
-            onVmmExit(128 + signal);
+            onVmmExit(ChildExit.killedBy(signal));
             return;
         }
         try {

@@ -97,6 +97,14 @@ public final class Cgroup {
         return 0;
     }
 
+    /**
+     * How many processes of this cgroup the kernel's OOM killer has killed: {@code oom_kill} of memory.events (v2)
+     * or memory.oom_control (v1); 0 without the memory controller.
+     */
+    public long oomKills() {
+        return readKey("memory", v2 ? "memory.events" : "memory.oom_control", "oom_kill");
+    }
+
     /** Removes the directories (only once no process is left in them). */
     public void delete() {
         for (Path dir : dirs) {

@@ -69,7 +69,7 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
     }
 
     private static TtrpcException failed(Hypervisor hypervisor, VmProcess vmm, TaskIo io) {
-        int status = vmm.exit().getNow(-1);
+        String status = vmm.exit().getNow(null) == null ? "ended" : vmm.exit().join().toString();
         try {
             // let the stderr pump catch the last words
             Thread.sleep(50);
@@ -77,7 +77,6 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
             Thread.currentThread().interrupt();
         }
         String why = io.stderrTail();
-        return TtrpcException.failedPrecondition(hypervisor.name() + " exited with status " + status
-                + " before the VM started" + (why.isEmpty() ? "" : ": " + why));
+        return TtrpcException.failedPrecondition(hypervisor.name() + " " + status + " before the VM started" + (why.isEmpty() ? "" : ": " + why));
     }
 }

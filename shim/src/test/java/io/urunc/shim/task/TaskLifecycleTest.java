@@ -39,6 +39,25 @@ class TaskLifecycleTest {
     }
 
     @Test
+    void anOomKillIsTaskOomRightBeforeTaskExitAndNeverBeforeTaskStart() throws Exception {
+        life.createPublished();
+        life.apply(Transition.START);
+        life.exited(42, 137, true);
+        assertEquals(List.of(), topics);
+        life.started(42);
+        assertEquals(List.of("/tasks/start", "/tasks/oom", "/tasks/exit"), topics);
+        assertEquals("t1", ((io.urunc.proto.events.TaskOOM) events.get(1)).getContainerId());
+        assertEquals(137, ((TaskExit) events.get(2)).getExitStatus());
+    }
+
+    @Test
+    void aFailedCreateHearsOfNoOomEither() {
+        life.createFailed();
+        life.exited(42, 137, true);
+        assertEquals(List.of(), topics);
+    }
+
+    @Test
     void aTaskKilledBeforeStartReportsItsExitAtOnce() {
         life.createPublished();
         life.exited(7, 137);
