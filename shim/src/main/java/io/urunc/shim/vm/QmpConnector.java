@@ -64,7 +64,9 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
         } catch (IOException ignored) {
             // gone
         }
-        throw TtrpcException.deadlineExceeded(hypervisor.name() + " did not open its control socket " + socket
+        // a socket that exists but never answers is a hung VMM, not a slow one
+        String what = Files.exists(socket) ? " did not answer on its control socket " : " did not open its control socket ";
+        throw TtrpcException.deadlineExceeded(hypervisor.name() + what + socket
                 + " within " + TIMEOUT_MS / 1000 + " s" + (last == null ? "" : ": " + last.getMessage()));
     }
 
