@@ -158,8 +158,20 @@ public final class VmProcess {
         } catch (SysException e) {
             throw new IOException("cannot execute " + plan.argv().getFirst() + ": " + e.getMessage(), e);
         }
-        io.pumpStderr(child.stderr());
-        return new VmProcess(child, namespaces.forks());
+        try {
+            io.pumpStderr(child.stderr());
+            return new VmProcess(child, namespaces.forks());
+        } catch (OutOfMemoryError noThread) {
+            // no thread to wait for it or read its stderr: the VMM must not run unwatched
+            try {
+                Libc.pidfdSendSignal(child.pidfd(), Libc.SIGKILL);
+                Libc.waitPidfdExit(child.pidfd());
+            } catch (SysException ignored) {
+                // gone already
+            }
+            Libc.close(child.pidfd());
+            throw new IOException("cannot watch " + plan.argv().getFirst() + ": " + noThread.getMessage(), noThread);
+        }
     }
 
     private static String path(ProcessBuilder.Redirect r) {
