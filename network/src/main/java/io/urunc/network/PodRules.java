@@ -93,6 +93,15 @@ final class PodRules {
         return set.isEmpty() ? null : "{ " + set + " }";
     }
 
+    /**
+     * Prints the script, for {@code bench/run-podnet.sh} (which measures these rules with a veth in place of the
+     * tap): {@code TAP UPLINK POD_IP GUEST_IP PORTS CATCH_ALL}.
+     */
+    static void main(String[] args) {
+        System.out.print(script(args[0], args[1], args[2], args[3], GuestPort.parseList(args[4]),
+                Boolean.parseBoolean(args[5])));
+    }
+
     /** Interface names go into the script quoted: refuse anything that could end the quote. */
     static void requireIfName(String name) {
         if (!name.matches("[A-Za-z0-9_.@-]{1,15}")) {
