@@ -17,7 +17,10 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,9 +36,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A urunc pod as Kubernetes runs them: the HTTP unikernel beside a runc busybox sidecar, on a real CNI bridge.
- * The sidecar's own command probes, once a second, the node (an HTTP server of this test on the bridge's
- * gateway), the unikernel on {@code localhost:80} and on its pod-local address, and logs each round; it also
- * serves port 8012 itself, as Knative's queue-proxy does. Clients outside use the pod IP.
+ * The sidecar's own command (exec is not used) probes, once a second, the node (an HTTP server and a DNS server of
+ * this test, reached on the bridge's gateway), another pod, the unikernel on {@code localhost:80} and on its
+ * pod-local address, and logs each round; it also serves port 8012 itself, as Knative's queue-proxy does. Clients
+ * outside use the pod IP.
  */
 @ParameterizedClass(name = "{0}")
 @EnumSource(Stack.class)
@@ -45,8 +49,10 @@ class PodNetworkIT {
     Stack stack;
     private static final Duration GUEST_LIMIT = Duration.ofSeconds(90);
     private static final String FIRST_GUEST = "169.254.100.2", SECOND_GUEST = "169.254.100.6";
+    private static final String DNS_ANSWER = "10.9.8.7";
     private Cri cri;
     private HttpServer node;
+    private DatagramSocket dns;
 
     @BeforeParameterizedClassInvocation
     void start() throws Exception {
@@ -61,24 +67,57 @@ class PodNetworkIT {
             exchange.close();
         });
         node.start();
+        dns = new DatagramSocket(0);
+        Thread.ofPlatform().daemon().name("node-dns").start(this::answerDns);
+    }
+
+    /** The node's DNS server: every query gets one A record, {@value #DNS_ANSWER}. */
+    private void answerDns() {
+        byte[] buf = new byte[512];
+        while (!dns.isClosed()) {
+            try {
+                DatagramPacket q = new DatagramPacket(buf, buf.length);
+                dns.receive(q);
+                int end = 12;
+                while (end < q.getLength() && buf[end] != 0) end += (buf[end] & 0xff) + 1;
+                end += 5; // the name's terminating zero, QTYPE, QCLASS
+                ByteBuffer r = ByteBuffer.allocate(end + 16);
+                r.put(buf, 0, end);
+                r.put(2, (byte) 0x81).put(3, (byte) 0x80).putShort(6, (short) 1); // response, recursion; one answer
+                r.position(end);
+                r.putShort((short) 0xc00c).putShort((short) 1).putShort((short) 1).putInt(60).putShort((short) 4);
+                for (String octet : DNS_ANSWER.split("\\.")) r.put((byte) Integer.parseInt(octet));
+                dns.send(new DatagramPacket(r.array(), r.position(), q.getSocketAddress()));
+            } catch (Exception e) {
+                if (!dns.isClosed()) System.err.println("node DNS: " + e);
+            }
+        }
     }
 
     @AfterParameterizedClassInvocation
     void stop() {
         if (node != null) node.stop(0);
+        if (dns != null) dns.close();
         if (cri != null) cri.close();
     }
 
     @Test
     void theSidecarKeepsItsEgressAndReachesTheUnikernelOnLocalhost() throws Exception {
+        PodSandboxConfig otherPod = cri.podConfig("other-pod");
+        String otherId = cri.runPod(otherPod, Cri.RUNC);
         PodSandboxConfig pod = cri.podConfig("sidecar-pod");
-        String podId = cri.runPod(pod, Cri.URUNC);
+        String podId = null;
         try {
+            cri.startContainer(otherId, otherPod, Cri.containerConfig("web", PlainImages.BUSYBOX, List.of("/bin/busybox",
+                    "sh", "-c", "mkdir -p /www && echo OTHER-POD-OK > /www/index.html && exec busybox httpd -f -p 80 -h /www")));
+            podId = cri.runPod(pod, Cri.URUNC);
             String podIp = cri.podIp(podId);
-            ContainerConfig sidecar = sidecar("http://127.0.0.1:80/", "http://" + FIRST_GUEST + "/");
+            ContainerConfig sidecar = sidecar("http://127.0.0.1:80/", "http://" + FIRST_GUEST + "/",
+                    "http://" + cri.podIp(otherId) + "/");
             cri.startContainer(podId, pod, sidecar);
             Path log = Cri.logFile(pod, sidecar);
-            awaitRound(log, r -> got(r, "node", "NODE-OK"), "the sidecar reaches the node before the guest runs");
+            awaitRound(log, r -> got(r, "node", "NODE-OK") && got(r, "c", "OTHER-POD-OK") && got(r, "dns", DNS_ANSWER),
+                    "before the guest runs the sidecar reaches the node, another pod and the node's DNS");
 
             String httpd = cri.startContainer(podId, pod, Cri.containerConfig("httpd", Guests.HTTPD, List.of()));
             String body = Http.getWithin(GUEST_LIMIT, "http://" + podIp + "/", cri::diagnostics);
@@ -86,8 +125,8 @@ class PodNetworkIT {
             assertTrue(Http.getWithin(Duration.ofSeconds(10), "http://" + podIp + ":8012/", cri::diagnostics)
                     .contains("SIDECAR-OK"), "the port the sidecar listens on stays the sidecar's");
             awaitRound(log, r -> got(r, "node", "NODE-OK") && got(r, "a", "URUNC-HTTPD-OK")
-                    && got(r, "b", "URUNC-HTTPD-OK"),
-                    "one round: the node, the unikernel on localhost:80 and on " + FIRST_GUEST);
+                    && got(r, "b", "URUNC-HTTPD-OK") && got(r, "c", "OTHER-POD-OK") && got(r, "dns", DNS_ANSWER),
+                    "one round: the node, another pod, DNS, the unikernel on localhost:80 and on " + FIRST_GUEST);
             assertEquals(ContainerState.CONTAINER_RUNNING, cri.status(httpd).getState());
 
             cri.removeContainer(httpd);
@@ -95,7 +134,8 @@ class PodNetworkIT {
             awaitRound(log, r -> got(r, "node", "NODE-OK") && r.contains("a=[]"),
                     "with the unikernel gone the sidecar still reaches the node");
         } finally {
-            cri.removePod(podId);
+            if (podId != null) cri.removePod(podId);
+            cri.removePod(otherId);
         }
         assertNothingLeft();
     }
@@ -137,12 +177,19 @@ class PodNetworkIT {
      * its own -T crashes in Debian 12's static busybox.
      */
     private ContainerConfig sidecar(String a, String b) {
+        return sidecar(a, b, "http://127.0.0.1:1/");
+    }
+
+    /** As {@link #sidecar(String, String)}, also probing {@code c} and a name on the node's DNS server ({@code dns=}). */
+    private ContainerConfig sidecar(String a, String b, String c) {
         String get = "busybox timeout 3 busybox wget -q -O- ";
         String script = "mkdir -p /www && echo SIDECAR-OK > /www/index.html && busybox httpd -p 8012 -h /www; i=0;"
                 + " while true; do i=$((i+1));"
                 + " n=$(" + get + "http://" + cri.gateway() + ":" + node.getAddress().getPort() + "/ 2>/dev/null);"
-                + " x=$(" + get + a + " 2>/dev/null); y=$(" + get + b + " 2>/dev/null);"
-                + " echo \"round $i node=[$n] a=[$x] b=[$y]\" | busybox tr -d '\\r' | busybox tr '\\n' ' '; echo;"
+                + " x=$(" + get + a + " 2>/dev/null); y=$(" + get + b + " 2>/dev/null); z=$(" + get + c + " 2>/dev/null);"
+                + " d=$(busybox timeout 3 busybox nslookup -port=" + dns.getLocalPort() + " app.test " + cri.gateway()
+                + " 2>/dev/null | busybox grep -o 'Address: [0-9.]*$' | busybox tail -1);"
+                + " echo \"round $i node=[$n] a=[$x] b=[$y] c=[$z] dns=[$d]\" | busybox tr -d '\\r' | busybox tr '\\n' ' '; echo;"
                 + " busybox sleep 1; done";
         return Cri.containerConfig("sidecar", PlainImages.BUSYBOX, List.of("/bin/busybox", "sh", "-c", script));
     }
