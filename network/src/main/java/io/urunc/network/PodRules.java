@@ -1,6 +1,9 @@
 package io.urunc.network;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -14,15 +17,22 @@ import java.util.stream.Collectors;
  *       that port, e.g. queue-proxy's 8012) is bound to it: {@code socket transparent { 0, 1 }} matches whenever
  *       the lookup finds a socket, wildcard listeners included. Replies to the sidecars' own connections are
  *       conntrack-established and never reach a nat chain, so the sidecars keep their egress;</li>
- *   <li><b>local</b> (output): the pod's containers connecting to {@code 127.0.0.1} or the pod IP on a declared
+ *   <li><b>local</b> (output, {@value #PORTS_PRIORITY}): the pod's containers connecting to {@code 127.0.0.1} or the pod IP on a declared
  *       port reach the guest, as they would reach an ordinary container's listener;</li>
  *   <li><b>masquerade</b> (postrouting): the guest's own connections leave with the pod IP; connections from
  *       {@code 127.0.0.1} leave towards the guest from the tap's address (with route_localnet on the tap).</li>
  * </ul>
  */
 final class PodRules {
-    static final int PORTS_PRIORITY = -110, REST_PRIORITY = -100;
+    /**
+     * After the standard nat priority (-100, iptables' nat chains): a mesh's own inbound capture (istio-init's
+     * REDIRECT to its proxy) binds the connection first and these chains are then skipped for it; declared ports
+     * before the catch-all.
+     */
+    static final int PORTS_PRIORITY = -90, REST_PRIORITY = -80;
     static final String TABLE_PREFIX = "urunc_";
+    private static final Pattern DECLARED =
+            Pattern.compile("iifname \\S+ ip daddr \\S+ (tcp|udp) dport (\\{[^}]*\\}|\\d+) dnat");
 
     private PodRules() {}
 
@@ -49,7 +59,7 @@ final class PodRules {
                         .append(set).append(" dnat to ").append(guestIp).append('\n');
             }
             s.append("  }\n");
-            s.append("  chain local {\n    type nat hook output priority ").append(REST_PRIORITY)
+            s.append("  chain local {\n    type nat hook output priority ").append(PORTS_PRIORITY)
                     .append("; policy accept;\n");
             for (String proto : List.of("tcp", "udp")) {
                 String set = portSet(ports, proto);
@@ -72,13 +82,10 @@ final class PodRules {
         return s.toString();
     }
 
-    private static final java.util.regex.Pattern DECLARED =
-            java.util.regex.Pattern.compile("iifname \\S+ ip daddr \\S+ (tcp|udp) dport (\\{[^}]*\\}|\\d+) dnat");
-
     /** The declared ports in {@code nft list table} output of a table {@link #script} made. */
     static List<GuestPort> declaredPorts(String listing) {
-        List<GuestPort> out = new java.util.ArrayList<>();
-        java.util.regex.Matcher m = DECLARED.matcher(listing);
+        List<GuestPort> out = new ArrayList<>();
+        Matcher m = DECLARED.matcher(listing);
         while (m.find()) {
             for (String p : m.group(2).replaceAll("[{}]", " ").split("[,\\s]+")) {
                 if (!p.isEmpty()) out.add(new GuestPort(Integer.parseInt(p), m.group(1)));
