@@ -112,6 +112,7 @@ class PodNetworkIT {
                     "sh", "-c", "mkdir -p /www && echo OTHER-POD-OK > /www/index.html && exec busybox httpd -f -p 80 -h /www")));
             podId = cri.runPod(pod, Cri.URUNC);
             String podIp = cri.podIp(podId);
+            String forwarding = forwarding(podId);
             ContainerConfig sidecar = sidecar("http://127.0.0.1:80/", "http://" + FIRST_GUEST + "/",
                     "http://" + cri.podIp(otherId) + "/");
             cri.startContainer(podId, pod, sidecar);
@@ -129,8 +130,10 @@ class PodNetworkIT {
                     "one round: the node, another pod, DNS, the unikernel on localhost:80 and on " + FIRST_GUEST);
             assertEquals(ContainerState.CONTAINER_RUNNING, cri.status(httpd).getState());
 
+            assertEquals("1", forwarding(podId), "the pod's interface forwards while the unikernel runs");
             cri.removeContainer(httpd);
             assertPodNetnsClean(podId);
+            assertEquals(forwarding, forwarding(podId), "forwarding on the pod's interface is as it was");
             awaitRound(log, r -> got(r, "node", "NODE-OK") && r.contains("a=[]"),
                     "with the unikernel gone the sidecar still reaches the node");
         } finally {
@@ -215,6 +218,10 @@ class PodNetworkIT {
         }
         fail(what + ": no such round in " + log + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 8),
                 lines.size())) + "\n" + cri.diagnostics());
+    }
+
+    private String forwarding(String podId) {
+        return cri.inPodNetns(podId, "sysctl", "-n", "net/ipv4/conf/eth0/forwarding").ok().stdout().strip();
     }
 
     /** The shim's own cleanup, before CNI and CRI delete the namespace: no tap, no table, forwarding as it was. */
