@@ -55,7 +55,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * forwarding it turned on. Deleting the tap removes its own qdisc, filters, address and sysctls.
  *
  * <h2>Why iproute2 commands</h2>
- * {@code ip} and {@code tc} are run with {@code nsenter --net} in front ({@link Commands}): the child joins the
+ * {@code ip} and {@code tc} (and, for routed guests, {@code nft} and {@code sysctl}) are run with
+ * {@code nsenter --net} in front ({@link Commands}): the child joins the
  * namespace, no daemon thread ever does. Netlink through FFM would save ~2 ms per step but means re-implementing
  * tc's u32/mirred attribute encoding; iproute2 is the reference encoder, is present wherever CNI is, gives
  * readable errors, and its JSON output ({@code -j}) is parsed with Jackson. An attach is about ten commands:
