@@ -17,7 +17,7 @@ T=ubpn$$; H=${T}h; P=${T}p; G=${T}g; TAP=urtbench0; PORT=18080
 SERVERS=()
 cleanup() {
     for s in "${SERVERS[@]}"; do kill "$s" 2>/dev/null || true; done
-    for ns in $H $P $G; do ip netns del $ns 2>/dev/null || true; done
+    for ns in $H $P $G; do ip netns del $ns 2>/dev/null || true; rm -f /tmp/$T.$ns; done
 }
 trap cleanup EXIT
 for ns in $H $P $G; do ip netns add $ns; ip -n $ns link set lo up; done
