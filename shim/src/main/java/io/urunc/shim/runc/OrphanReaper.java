@@ -20,7 +20,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * looks at the daemon's zombie children and takes only those in <em>another session</em> than the
  * daemon. runc puts every container init into a new session (setsid), while everything the JDK starts
  * (runc itself, VMMs, ip, tc) stays in the daemon's session. Container inits are waited on by their own
- * {@link InitProcess} and are skipped here.
+ * {@link ContainerProcess} and are skipped here.
  */
 final class OrphanReaper {
     private static final Logger LOG = LogManager.getLogger(OrphanReaper.class);
