@@ -77,7 +77,8 @@ class RuncExecIT {
                     "the events of the exec, in containerd's runc shim's order");
 
             // ctr deleted the exec process: its id is free again, and it left nothing.
-            assertEquals(0, ctr("task", "exec", "--exec-id", "x1", "box", "/bin/true").exit());
+            Exec.Result again = ctr("task", "exec", "--exec-id", "x1", "box", "/bin/true");
+            assertEquals(0, again.exit(), again + diagnostics());
             Exec.Result missing = ctr("task", "exec", "--exec-id", "x2", "box", "/bin/no-such-program");
             assertNotEquals(0, missing.exit(), missing.toString());
             assertTrue(missing.stderr().contains("no-such-program"), "runc's reason reaches ctr: " + missing);
@@ -135,7 +136,7 @@ class RuncExecIT {
             ctr("task", "kill", "-s", "SIGKILL", "ends").ok();
             assertTrue(exec.waitFor(30, TimeUnit.SECONDS), "the exec ends with its container");
             assertEquals(137, exec.exitValue(), output("ends-exec") + diagnostics());
-            List<String> seen = awaitEvents("ends-events", "ends", l -> l.contains("/tasks/exit") && l.contains("\"ends\""));
+            List<String> seen = awaitEvents("ends-events", "ends", l -> l.contains("/tasks/exit") && l.contains("\"id\":\"ends\""));
             List<String> exits = seen.stream().filter(l -> l.startsWith("/tasks/exit")).toList();
             assertEquals(List.of("/tasks/exit e1 137", "/tasks/exit ends 137"), exits,
                     "the exec's exit is published before the init's: " + seen);
