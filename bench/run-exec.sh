@@ -54,26 +54,27 @@ start_containerd() {
     $S/ctr.sh version >/dev/null
 }
 
-# bench_execs: fills EXEC_U EXEC_R (medians, ms)
+# bench_execs TAG: fills EXEC_U EXEC_R (medians, ms). The Go runc shim keeps runc's state in the host-wide
+# /run/containerd/runc/<namespace>: container ids are unique per run and stack.
 bench_execs() {
-    local i
+    local i u=ub$1-$$ r=rb$1-$$
     C=$S/ctr.sh
-    $C run -d --runtime io.containerd.urunc.v2 --rootfs $D/rootfs ub /bin/sleep 1000 >/dev/null
-    $C run -d --runtime io.containerd.runc.v2 --rootfs $D/rootfs rb /bin/sleep 1000 >/dev/null
-    $C task exec --exec-id warm ub /bin/true; $C task exec --exec-id warm rb /bin/true
+    $C run -d --runtime io.containerd.urunc.v2 --rootfs $D/rootfs $u /bin/sleep 1000 >/dev/null
+    $C run -d --runtime io.containerd.runc.v2 --rootfs $D/rootfs $r /bin/sleep 1000 >/dev/null
+    $C task exec --exec-id warm $u /bin/true; $C task exec --exec-id warm $r /bin/true
     for i in $(seq $N); do
-        elapsed $C task exec --exec-id u$i ub /bin/true >> $S/urunc.ms
-        elapsed $C task exec --exec-id r$i rb /bin/true >> $S/runc.ms
+        elapsed $C task exec --exec-id u$i $u /bin/true >> $S/urunc.ms
+        elapsed $C task exec --exec-id r$i $r /bin/true >> $S/runc.ms
     done
     EXEC_U=$(median < $S/urunc.ms); EXEC_R=$(median < $S/runc.ms)
 }
 
 start_containerd 1.6 /usr/bin 2
-bench_execs
+bench_execs 16
 E16=($EXEC_U $EXEC_R)
 if [ -x $FORKY/containerd ]; then
     start_containerd 2.1 $FORKY 3
-    bench_execs
+    bench_execs 21
     E21=($EXEC_U $EXEC_R)
 else
     echo "containerd 2.1 not found in $FORKY: run scripts/forky-stack.sh" >&2

@@ -93,6 +93,24 @@ class RuncExecIT {
     }
 
     @Test
+    void stdinTheClientClosesEarlyIsStillReadToItsEnd() throws Exception {
+        runDetached("in", "/bin/sleep", "2007");
+        try {
+            // ctr copies its stdin to the FIFO and sends CloseIO at its EOF: often before the exec has started.
+            for (int i = 0; i < 5; i++) {
+                String ctr = String.join(" ", stack.ctr(), "--address", containerd.socket().toString(), "task", "exec",
+                        "--exec-id", "in" + i, "in", "/bin/sh", "-c", "'cat; exit 7'");
+                Exec.Result r = Exec.run(Duration.ofSeconds(60), containerd.env(), "/bin/sh", "-c",
+                        "echo piped-in-" + i + " | " + ctr);
+                assertEquals(7, r.exit(), r + diagnostics());
+                assertEquals("piped-in-" + i, r.stdout().strip(), "the exec read its stdin to EOF: " + r);
+            }
+        } finally {
+            remove("in");
+        }
+    }
+
+    @Test
     void aTerminalExecTalksThroughItsPty() throws Exception {
         runDetached("term", "/bin/sleep", "2002");
         try {

@@ -49,6 +49,14 @@ final class RuncExec implements ExecProcess {
     private final TaskLifecycle life;
     private volatile ContainerProcess process;
     private volatile ConsoleCopy console;
+    /**
+     * Our end of the stdin FIFO lives until the process (or its console copy) has its own: runc opens it by its
+     * /proc/self/fd path at Start, so a CloseIO before Start must not take that fd away. Then we drop it, as the runc
+     * shim's stdin copy ends at the client's close: the process sees EOF when the client closes its end, whether or not
+     * a CloseIO follows (ctr sends none when its stdin ends before Exec has returned).
+     */
+    private final Object stdinLock = new Object();
+    private boolean stdinHandedOver;
 
     private RuncExec(String containerId, ExecProcessRequest r, byte[] spec, TaskIo io, RuncCommands runc,
                      OrphanReaper reaper, BooleanSupplier initRunning, Path runDir, int seq, TaskEvents events) {
@@ -148,14 +156,17 @@ final class RuncExec implements ExecProcess {
             Runc.Stdio stdio = terminal ? Runc.PIPES
                     : new Runc.Stdio(io.stdinRedirect(), io.stdoutRedirect(), io.stderrRedirect());
             Optional<Path> socketPath = socket.map(ConsoleSocket::path);
-            p = reaper.claiming(() -> {
-                Runc.run(runc.exec(containerId, processFile, pidFile, socketPath), runc.logFile(), stdio);
-                int pid = RuncTasks.readPid(pidFile);
-                ContainerProcess cp = ContainerProcess.watch(pid, containerId + "-" + execId);
-                reaper.claim(pid);
-                return cp;
-            });
+            synchronized (stdinLock) {
+                p = reaper.claiming(() -> {
+                    Runc.run(runc.exec(containerId, processFile, pidFile, socketPath), runc.logFile(), stdio);
+                    int pid = RuncTasks.readPid(pidFile);
+                    ContainerProcess cp = ContainerProcess.watch(pid, containerId + "-" + execId);
+                    reaper.claim(pid);
+                    return cp;
+                });
+            }
         } catch (Exception e) {
+            handOverStdin();
             socket.ifPresent(ConsoleSocket::close);
             removeFiles();
             // Nothing will write to the FIFOs: the client reads runc's error from stderr, then EOF.
@@ -170,7 +181,9 @@ final class RuncExec implements ExecProcess {
         String problem = null;
         if (socket.isPresent()) {
             try {
-                console = ConsoleCopy.start(socket.get().awaitMaster(MASTER_LIMIT), io, "exec-" + execId);
+                synchronized (stdinLock) {
+                    console = ConsoleCopy.start(socket.get().awaitMaster(MASTER_LIMIT), io, "exec-" + execId);
+                }
             } catch (IOException e) {
                 problem = e.getMessage();
                 signalQuietly(p, Libc.SIGKILL);
@@ -178,6 +191,7 @@ final class RuncExec implements ExecProcess {
                 socket.get().close();
             }
         }
+        handOverStdin();
         removeFiles();
         p.exit().thenAccept(code -> exited(p, code));
         if (problem != null) {
@@ -196,6 +210,21 @@ final class RuncExec implements ExecProcess {
         if (c != null) c.awaitOutput(Duration.ofSeconds(2));
         io.closeOutputs();
         life.exited(p.pid(), code);
+    }
+
+    /** Before Start there is nothing to do: our end goes once the process has its own. */
+    @Override
+    public void closeStdin() {
+        synchronized (stdinLock) {
+            if (stdinHandedOver) io.closeStdin();
+        }
+    }
+
+    private void handOverStdin() {
+        synchronized (stdinLock) {
+            stdinHandedOver = true;
+            io.closeStdin();
+        }
     }
 
     /** A signal to the process itself (through its pidfd), as containerd's runc shim sends one to an exec's pid. */

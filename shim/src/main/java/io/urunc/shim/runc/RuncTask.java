@@ -219,6 +219,11 @@ public final class RuncTask implements Task {
         }
 
         @Override
+        public void closeStdin() {
+            e.closeStdin();
+        }
+
+        @Override
         public void resizePty(int width, int height) throws TtrpcException {
             e.resizePty(width, height);
         }

@@ -24,6 +24,9 @@ public interface ExecProcess {
 
     void kill(int signal) throws TtrpcException;
 
+    /** CloseIO: the client closed stdin (it may do so before Start: what it wrote is still read). */
+    void closeStdin();
+
     /** The window size of its terminal; nothing to do without one. */
     void resizePty(int width, int height) throws TtrpcException;
 

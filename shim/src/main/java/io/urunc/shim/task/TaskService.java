@@ -73,7 +73,7 @@ public final class TaskService {
                     Task t = task(r.getId());
                     if (r.getStdin()) {
                         if (r.getExecId().isEmpty()) t.closeStdin();
-                        else t.exec(r.getExecId()).io().closeStdin();
+                        else t.exec(r.getExecId()).closeStdin();
                     }
                     return Empty.getDefaultInstance();
                 })
