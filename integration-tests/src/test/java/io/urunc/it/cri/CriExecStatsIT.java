@@ -149,6 +149,9 @@ class CriExecStatsIT {
         assertEquals(java.util.Set.of(sidecar, unikernel), byId.keySet(), "both containers of the pod: " + pod);
         assertTrue(byId.get(unikernel).getMemory().getWorkingSetBytes().getValue() > 8L << 20, pod.toString());
         assertTrue(byId.get(sidecar).getMemory().getWorkingSetBytes().getValue() > 0, pod.toString());
+        System.out.printf("CRI stats on %s: unikernel working set %d KiB, CPU %d ms; sidecar %d KiB%n", stack,
+                memory >> 10, stats.getCpu().getUsageCoreNanoSeconds().getValue() / 1_000_000,
+                byId.get(sidecar).getMemory().getWorkingSetBytes().getValue() >> 10);
     }
 
     @Test

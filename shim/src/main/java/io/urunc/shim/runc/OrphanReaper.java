@@ -19,8 +19,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * daemon. No wait on "any child" is ever made (the JDK reaps its own children by pid): the reaper
  * looks at the daemon's zombie children and takes only those in <em>another session</em> than the
  * daemon. runc puts every container init into a new session (setsid), while everything the JDK starts
- * (runc itself, VMMs, ip, tc) stays in the daemon's session. Container inits are waited on by their own
- * {@link ContainerProcess} and are skipped here.
+ * (runc itself, VMMs, ip, tc) stays in the daemon's session. Container inits and exec processes (each in a
+ * session of its own too) are waited on by their own {@link ContainerProcess} and are skipped here.
  */
 final class OrphanReaper {
     private static final Logger LOG = LogManager.getLogger(OrphanReaper.class);

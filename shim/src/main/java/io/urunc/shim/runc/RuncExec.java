@@ -255,8 +255,10 @@ final class RuncExec implements ExecProcess {
     @Override
     public ExitStatus delete() throws TtrpcException {
         life.apply(Transition.DELETE);
+        // One that never started reports 0, as containerd's runc shim does.
+        ExitStatus status = life.exitStatus().orElse(new ExitStatus(0, Instant.now()));
         release();
-        return life.exitStatus().orElse(new ExitStatus(0, Instant.now()));
+        return status;
     }
 
     /** Closes its stdio and terminal; also what its container's delete does to it, in whatever state. */
