@@ -165,21 +165,21 @@ public final class RuncTask implements Task {
             exec.release();
             throw TtrpcException.alreadyExists("exec process " + execId + " of task " + id() + " already exists");
         }
-        return new Forgotten(exec);
+        return new Handle(exec);
     }
 
     @Override
     public ExecProcess exec(String execId) throws TtrpcException {
         RuncExec e = execs.get(execId);
         if (e == null) throw TtrpcException.notFound("process " + execId + " of task " + id() + " not found");
-        return new Forgotten(e);
+        return new Handle(e);
     }
 
     /** An exec process as the Task service holds it: its Delete also removes it from this task. */
-    private final class Forgotten implements ExecProcess {
+    private final class Handle implements ExecProcess {
         private final RuncExec e;
 
-        Forgotten(RuncExec e) {
+        Handle(RuncExec e) {
             this.e = e;
         }
 
