@@ -114,13 +114,15 @@ class RuncExecIT {
     void aTerminalExecTalksThroughItsPty() throws Exception {
         runDetached("term", "/bin/sleep", "2002");
         try {
-            // ctr -t needs a terminal of its own: script(1) gives it one.
-            String exec = String.join(" ", stack.ctr(), "--address", containerd.socket().toString(), "task", "exec",
-                    "-t", "--exec-id", "t1", "term", "/bin/sh", "-c",
-                    "'test -t 0 && test -t 1 && echo hello-exec-tty; exit 4'");
+            // ctr -t needs a terminal of its own: script(1) gives it one, of a size ctr passes on with ResizePty (after
+            // Start: the command waits a moment before it looks).
+            String exec = String.join(" ", "stty rows 33 cols 101;", stack.ctr(), "--address",
+                    containerd.socket().toString(), "task", "exec", "-t", "--exec-id", "t1", "term", "/bin/sh", "-c",
+                    "'test -t 0 && test -t 1 && echo hello-exec-tty; sleep 1; /bin/busybox stty size; exit 4'");
             Exec.Result r = Exec.run(Duration.ofSeconds(60), containerd.env(), "script", "-qefc", exec, "/dev/null");
             assertEquals(4, r.exit(), r + diagnostics());
             assertTrue(r.stdout().contains("hello-exec-tty"), "stdin and stdout are the exec's terminal: " + r);
+            assertTrue(r.stdout().contains("33 101"), "the terminal has the client's size: " + r);
             assertEquals(List.of(), execFiles());
         } finally {
             remove("term");
