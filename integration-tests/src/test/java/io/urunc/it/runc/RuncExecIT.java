@@ -135,6 +135,10 @@ class RuncExecIT {
         Process exec = ctrProcess("sig-exec", "task", "exec", "--exec-id", "k1", "sig", "/bin/sleep", "2004");
         try {
             awaitProcess("sleep 2004");
+            Exec.Result ps = ctr("task", "ps", "sig").ok();
+            long execPid = sleeps("sleep 2004").getFirst().pid();
+            assertTrue(ps.stdout().lines().anyMatch(l -> l.trim().startsWith(execPid + " ") && l.contains("k1")),
+                    "ctr task ps names the exec process's exec id: " + ps);
             ctr("task", "kill", "--exec-id", "k1", "-s", "SIGKILL", "sig").ok();
             assertTrue(exec.waitFor(30, TimeUnit.SECONDS), "ctr task exec returns once the exec is killed");
             assertEquals(137, exec.exitValue(), output("sig-exec") + diagnostics());

@@ -175,6 +175,15 @@ public final class RuncTask implements Task {
         return new Handle(e);
     }
 
+    @Override
+    public Map<Integer, String> execPids() {
+        Map<Integer, String> pids = new java.util.HashMap<>();
+        for (RuncExec e : execs.values()) {
+            if (e.pid() != 0 && !e.lifecycle().finished()) pids.put(e.pid(), e.execId());
+        }
+        return pids;
+    }
+
     /** An exec process as the Task service holds it: its Delete also removes it from this task. */
     private final class Handle implements ExecProcess {
         private final RuncExec e;

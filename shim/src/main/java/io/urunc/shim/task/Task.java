@@ -83,6 +83,11 @@ public interface Task {
         throw TtrpcException.notFound("process " + execId + " not found: task " + id() + " has no exec processes");
     }
 
+    /** The pids of its running exec processes, to their exec ids. */
+    default java.util.Map<Integer, String> execPids() {
+        return java.util.Map.of();
+    }
+
     /** ResizePty of the task's own terminal; nothing to do without one. */
     default void resizePty(int width, int height) throws TtrpcException {}
 }

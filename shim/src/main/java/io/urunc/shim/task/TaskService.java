@@ -256,7 +256,16 @@ public final class TaskService {
     private PidsResponse pids(PidsRequest r) throws TtrpcException {
         Task t = task(r.getId());
         PidsResponse.Builder b = PidsResponse.newBuilder();
-        for (int pid : t.pids()) b.addProcesses(ProcessInfo.newBuilder().setPid(pid));
+        Map<Integer, String> execs = t.execPids();
+        for (int pid : t.pids()) {
+            ProcessInfo.Builder p = ProcessInfo.newBuilder().setPid(pid);
+            // As containerd's runc shim: an exec process's pid carries its exec id.
+            String execId = execs.get(pid);
+            if (execId != null) {
+                p.setInfo(any(io.urunc.proto.types.runc.ProcessDetails.newBuilder().setExecId(execId).build()));
+            }
+            b.addProcesses(p);
+        }
         return b.build();
     }
 
