@@ -344,4 +344,15 @@ public final class UnikernelTask implements Task {
     public Optional<Cgroup> cgroup() {
         return setup.cgroup();
     }
+
+    @Override
+    public ExecProcess addExec(io.urunc.proto.task.ExecProcessRequest request) throws TtrpcException {
+        throw TtrpcException.unimplemented("exec is not supported: a unikernel runs a single application and has no"
+                + " second process to start");
+    }
+
+    @Override
+    public ExecProcess exec(String execId) throws TtrpcException {
+        throw TtrpcException.notFound("process " + execId + " not found: unikernel tasks have no exec processes");
+    }
 }
