@@ -3,7 +3,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(containerd runc qemu-system-x86 busybox-static cpio skopeo umoci docker.io docker-registry
-          iproute2 e2fsprogs gcc libc6-dev util-linux curl)
+          iproute2 nftables procps e2fsprogs gcc libc6-dev util-linux curl)
 JDK=/usr/lib/jvm/temurin-25-jdk-amd64
 
 missing=()

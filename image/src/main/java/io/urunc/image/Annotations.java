@@ -14,6 +14,11 @@ public final class Annotations {
     public static final String BLOCK = PREFIX + "block";
     public static final String BLOCK_MOUNT_POINT = PREFIX + "blkMntPoint";
     public static final String MOUNT_ROOTFS = PREFIX + "mountRootfs";
+    /**
+     * This shim's own key (not urunc's): the ports the guest serves, {@code 80,8080/tcp,53/udp}; in a pod the
+     * pod's other containers reach them on localhost and the pod IP.
+     */
+    public static final String PORTS = PREFIX + "ports";
     /** The name bima's documentation uses for unikernelVersion; read as an alias. */
     public static final String VERSION_ALIAS = PREFIX + "version";
     /** urunc 0.5's name for what 0.7 calls mountRootfs. */

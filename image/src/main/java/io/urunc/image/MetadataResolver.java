@@ -25,7 +25,7 @@ public final class MetadataResolver {
     private static final List<String> KEYS = List.of(Annotations.UNIKERNEL_TYPE, Annotations.HYPERVISOR,
             Annotations.BINARY, Annotations.CMDLINE, Annotations.INITRD, Annotations.BLOCK,
             Annotations.BLOCK_MOUNT_POINT, Annotations.UNIKERNEL_VERSION, Annotations.VERSION_ALIAS,
-            Annotations.MOUNT_ROOTFS, Annotations.USE_DM_BLOCK);
+            Annotations.MOUNT_ROOTFS, Annotations.USE_DM_BLOCK, Annotations.PORTS);
 
     private final ContainerdMetadataSource containerd;
 
@@ -81,6 +81,7 @@ public final class MetadataResolver {
                 nonBlank(values.get(Annotations.BLOCK_MOUNT_POINT)),
                 nonBlank(values.getOrDefault(Annotations.UNIKERNEL_VERSION, values.get(Annotations.VERSION_ALIAS))),
                 mountRootfs(values, sources),
+                nonBlank(values.get(Annotations.PORTS)),
                 sources);
         requireFile(rootfs, md, Annotations.BINARY, Optional.of(md.binary()));
         requireFile(rootfs, md, Annotations.INITRD, md.initrd());

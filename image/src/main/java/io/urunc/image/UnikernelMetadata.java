@@ -19,10 +19,19 @@ public record UnikernelMetadata(
         Optional<String> blockMountPoint,
         Optional<String> unikernelVersion,
         boolean mountRootfs,
+        Optional<String> ports,
         Map<String, String> sources) {
 
     public UnikernelMetadata {
         sources = Map.copyOf(sources);
+    }
+
+    /** Without declared ports. */
+    public UnikernelMetadata(String unikernelType, String hypervisor, String binary, Optional<String> cmdline,
+                             Optional<String> initrd, Optional<String> block, Optional<String> blockMountPoint,
+                             Optional<String> unikernelVersion, boolean mountRootfs, Map<String, String> sources) {
+        this(unikernelType, hypervisor, binary, cmdline, initrd, block, blockMountPoint, unikernelVersion, mountRootfs,
+                Optional.empty(), sources);
     }
 
     /** "com.urunc.unikernel.binary (from OCI spec annotation)": a key with its source, for error messages. */

@@ -83,6 +83,17 @@ class MetadataResolverTest {
     }
 
     @Test
+    void declaredPortsComeFromTheImageAndASpecAnnotationOverridesThem() throws Exception {
+        var image = new ImageConfigOnly(Map.of(UNIKERNEL_TYPE, "unikraft", HYPERVISOR, "qemu",
+                BINARY, "/unikernel/app.qemu", Annotations.PORTS, "80"));
+        UnikernelMetadata md = resolve(Map.of(), image).orElseThrow();
+        assertEquals(Optional.of("80"), md.ports());
+        assertEquals("image config label", md.sources().get(Annotations.PORTS));
+        assertEquals(Optional.of("8081/tcp"), resolve(Map.of(Annotations.PORTS, "8081/tcp"), image).orElseThrow().ports());
+        assertEquals(Optional.empty(), resolve(basic(), null).orElseThrow().ports());
+    }
+
+    @Test
     void noUruncKeyAnywhereMeansNotAUnikernel() throws Exception {
         var cd = new FakeContainerd(Map.of("io.cri-containerd.image", "managed"), Map.of("org.opencontainers.image.title", "pause"));
         assertTrue(resolve(Map.of("io.kubernetes.cri.container-type", "sandbox"), cd).isEmpty());

@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs iproute2 commands ({@code ip}, {@code tc}) inside a network namespace, with {@code nsenter --net} in
+ * Runs iproute2, nftables and sysctl commands ({@code ip}, {@code tc}, {@code nft}, {@code sysctl}) inside a network namespace, with {@code nsenter --net} in
  * front: the child joins the namespace after the fork, the daemon's thread never does ({@link HostNamespaces}).
  */
 final class Commands {
@@ -49,13 +49,26 @@ final class Commands {
         return r.stdout();
     }
 
+    /** As {@link #run}, with {@code input} on the command's stdin (an {@code nft -f -} script). */
+    String runWithInput(String input, String... argv) throws NetworkException {
+        Result r = tryRun(input, argv);
+        if (r.exitCode() != 0) {
+            throw new CommandFailedException(String.join(" ", argv), netns(), r.exitCode(), r.stderr().strip());
+        }
+        return r.stdout();
+    }
+
     /** Runs the command and reports its outcome without judging it (for idempotent cleanup). */
     Result tryRun(String... argv) throws NetworkException {
+        return tryRun(null, argv);
+    }
+
+    private Result tryRun(String input, String... argv) throws NetworkException {
         List<String> command = new ArrayList<>(List.of(argv));
         command.set(0, resolve(argv[0]));
         try {
             HostNamespaces.requireOnHost(argv[0]);
-            return start(NamespaceCommands.inNetwork(netns, command));
+            return start(NamespaceCommands.inNetwork(netns, command), input);
         } catch (IOException | RuntimeException e) {
             throw new NetworkException("cannot run " + String.join(" ", argv) + " in " + netns + ": " + e, e);
         } catch (InterruptedException e) {
@@ -64,9 +77,15 @@ final class Commands {
         }
     }
 
-    private static Result start(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
+    private static Result start(List<String> command, String input) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command);
+        if (input == null) pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        Process p = pb.start();
+        if (input != null) {
+            try (var in = p.getOutputStream()) {
+                in.write(input.getBytes(StandardCharsets.UTF_8));
+            }
+        }
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()),
                 Thread::startVirtualThread);
         String out = readAll(p.getInputStream());
@@ -98,7 +117,7 @@ final class Commands {
             Path candidate = Path.of(dir, tool);
             if (Files.isExecutable(candidate)) return candidate.toString();
         }
-        throw new NetworkException("'" + tool + "' not found in PATH or " + FALLBACK_DIRS + " (install iproute2)");
+        throw new NetworkException("'" + tool + "' not found in PATH or " + FALLBACK_DIRS + " (install iproute2, nftables, procps)");
     }
 
     record Result(int exitCode, String stdout, String stderr) {

@@ -36,14 +36,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * address as gateway and a MAC derived from the container id. It is reachable from every process sharing
  * the namespace (the pod's other containers), not from outside, and it has no route out (no NAT).
  *
+ * <h2>Routed mode (a pod's guests)</h2>
+ * In a pod the namespace is shared: the pause container holds it and sidecars (mesh proxies, Knative's
+ * queue-proxy, log shippers) use its interface. Taking the interface over would cut them off (the ingress redirect
+ * steals their ARP replies and every reply to the pod IP). So a pod's guest gets a private /30 on its tap as in
+ * private mode, the namespace forwards between tap and uplink, and an nftables table of the guest's own
+ * ({@link PodRules}) sends the pod IP's new connections to the guest (declared ports; every port no socket of the
+ * namespace listens on, for the pod's first guest) and masquerades the guest's own connections behind the pod IP.
+ * The pod's containers reach the guest on {@code 127.0.0.1} and the pod IP for the declared ports, and on the
+ * guest's address (the tap's /30 peer) for any port. Forwarding on the uplink is turned on if it was off, and off
+ * again with the namespace's last routed tap.
+ *
  * <h2>Bookkeeping and cleanup</h2>
  * What attach did is written into the tap's alias ({@link TapMark}), so {@link #detach} and
  * {@link #detachByContainerId} undo it from the namespace alone, touching only objects with this container's
- * exact names: the tap, the tc filter at preference {@value #FILTER_PREF} on the uplink, and the uplink's
- * ingress qdisc if attach added it. Deleting the tap removes its own qdisc, filters and address.
+ * exact names: the tap, the tc filter at preference {@value #FILTER_PREF} on the uplink, the uplink's
+ * ingress qdisc if attach added it, the nftables table {@code urunc_<tap>} of a routed guest and the uplink's
+ * forwarding it turned on. Deleting the tap removes its own qdisc, filters, address and sysctls.
  *
  * <h2>Why iproute2 commands</h2>
- * {@code ip} and {@code tc} are run with {@code nsenter --net} in front ({@link Commands}): the child joins the
+ * {@code ip} and {@code tc} (and, for routed guests, {@code nft} and {@code sysctl}) are run with
+ * {@code nsenter --net} in front ({@link Commands}): the child joins the
  * namespace, no daemon thread ever does. Netlink through FFM would save ~2 ms per step but means re-implementing
  * tc's u32/mirred attribute encoding; iproute2 is the reference encoder, is present wherever CNI is, gives
  * readable errors, and its JSON output ({@code -j}) is parsed with Jackson. An attach is about ten commands:
@@ -126,7 +139,9 @@ public final class UnikernelNetwork {
                 return;
             }
             // uplink rules first, tap last: if we die in between, the tap's alias still tells what to undo
-            if (mark.isPresent() && mark.get().uplink() != null) {
+            if (mark.isPresent() && mark.get().mode().equals(NetworkAttachment.ROUTED)) {
+                removeRouting(commands, mark.get(), tapName);
+            } else if (mark.isPresent() && mark.get().uplink() != null) {
                 removeUplinkRedirect(commands, mark.get(), tapName);
             }
             quietly(commands, "ip", "link", "del", "dev", tapName);
@@ -155,6 +170,30 @@ public final class UnikernelNetwork {
         if (mark.ownsUplinkQdisc()) {
             quietly(commands, "tc", "qdisc", "del", "dev", uplink, "ingress");
         }
+    }
+
+    /**
+     * A routed guest's table goes; forwarding on the uplink goes off with the namespace's last routed tap, or passes
+     * to another routed tap's mark if one remains (best effort: the uplink may be gone already).
+     */
+    static void removeRouting(Commands commands, TapMark mark, String tapName) throws NetworkException {
+        quietly(commands, "nft", "delete", "table", "ip", PodRules.table(tapName));
+        if (!mark.ownsForwarding()) return;
+        Optional<Link> heir = new NetnsInspector(commands).links().stream()
+                .filter(l -> !l.name().equals(tapName) && l.kind().equals("tun"))
+                .filter(l -> TapMark.decode(l.alias()).filter(m -> m.mode().equals(NetworkAttachment.ROUTED)
+                        && mark.uplink().equals(m.uplink())).isPresent())
+                .findFirst();
+        if (heir.isPresent()) {
+            TapMark heirMark = TapMark.decode(heir.get().alias()).orElseThrow().withOwnsForwarding(true);
+            quietly(commands, "ip", "link", "set", "dev", heir.get().name(), "alias", heirMark.encode());
+        } else {
+            quietly(commands, "sysctl", "-qw", forwarding(mark.uplink()) + "=0");
+        }
+    }
+
+    static String forwarding(String device) {
+        return "net/ipv4/conf/" + device + "/forwarding";
     }
 
     private static void quietly(Commands commands, String... argv) throws NetworkException {
@@ -195,6 +234,7 @@ public final class UnikernelNetwork {
                 return new NetworkAttachment(commands.netns(), null, Optional.empty(), NetworkAttachment.NONE);
             }
             try {
+                if (options.pod() && !interfaceTaken && !candidates.isEmpty()) return attachRouted(candidates, links);
                 return interfaceTaken ? attachPrivate(links) : attachRedirect(candidates);
             } catch (NetworkException | RuntimeException e) {
                 rollback();
@@ -214,15 +254,74 @@ public final class UnikernelNetwork {
                         + existing.get().alias() + "')");
             }
             LOG.warn("removing leftover tap {} of container {} in {}", tapName, containerId, commands.netns());
-            if (mark.get().uplink() != null) removeUplinkRedirect(commands, mark.get(), tapName);
+            if (mark.get().mode().equals(NetworkAttachment.ROUTED)) removeRouting(commands, mark.get(), tapName);
+            else if (mark.get().uplink() != null) removeUplinkRedirect(commands, mark.get(), tapName);
             commands.run("ip", "link", "del", "dev", tapName);
+        }
+
+        /** The link carrying the default route, else the first candidate. */
+        private Link uplink(List<Link> candidates, Optional<NetnsInspector.DefaultRoute> route) {
+            return candidates.stream()
+                    .filter(l -> route.isPresent() && l.name().equals(route.get().device()))
+                    .findFirst().orElse(candidates.getFirst());
+        }
+
+        private NetworkAttachment attachRouted(List<Link> candidates, List<Link> links) throws NetworkException {
+            Link uplink = uplink(candidates, inspector.defaultRoute());
+            String podIp = uplink.ipv4().getFirst().address();
+            PrivateSubnets.Block block = PrivateSubnets.firstFree(options.privateRange(), links)
+                    .orElseThrow(() -> new NetworkException("no free /30 left in " + options.privateRange() + " in "
+                            + commands.netns() + " for container " + containerId));
+            boolean catchAll = links.stream().map(l -> TapMark.decode(l.alias()))
+                    .noneMatch(m -> m.isPresent() && m.get().mode().equals(NetworkAttachment.ROUTED) && m.get().catchAll());
+            requireFreePorts(links);
+            boolean forwardingOff = !commands.run("sysctl", "-n", forwarding(uplink.name())).strip().equals("1");
+            String script;
+            try {
+                script = PodRules.script(tapName, uplink.name(), podIp, block.guestAddress(), options.ports(), catchAll);
+            } catch (IllegalArgumentException e) {
+                throw new NetworkException("container " + containerId + " in " + commands.netns() + ": " + e.getMessage());
+            }
+
+            createTap(uplink.mtu(), new TapMark(NetworkAttachment.ROUTED, uplink.name(), false, forwardingOff,
+                    catchAll, containerId));
+            run(null, "ip", "addr", "add", block.hostAddress() + "/" + PrivateSubnets.Block.PREFIX, "dev", tapName);
+            // both die with the tap; route_localnet lets 127.0.0.1 connections DNATed to the guest leave on it
+            run(null, "sysctl", "-qw", forwarding(tapName) + "=1", "net/ipv4/conf/" + tapName + "/route_localnet=1");
+            commands.runWithInput(script, "nft", "-f", "-");
+            undo.push(new Step(new String[] {"nft", "delete", "table", "ip", PodRules.table(tapName)}));
+            if (forwardingOff) {
+                run(new String[] {"sysctl", "-qw", forwarding(uplink.name()) + "=0"},
+                        "sysctl", "-qw", forwarding(uplink.name()) + "=1");
+            }
+            GuestNetworkConfig guest = new GuestNetworkConfig(block.guestAddress(), PrivateSubnets.Block.PREFIX,
+                    block.hostAddress(), TapNames.privateMacFor(containerId), uplink.mtu(), dns(null));
+            LOG.info("container {}: routed tap {} in {}, guest {}/30 behind pod IP {} on {} (ports {}{})", containerId,
+                    tapName, commands.netns(), guest.ipv4(), podIp, uplink.name(), options.ports(),
+                    catchAll ? ", and every port nothing in the pod listens on" : "");
+            return new NetworkAttachment(commands.netns(), tapName, Optional.of(guest), NetworkAttachment.ROUTED);
+        }
+
+        /** Two containers of a pod cannot serve one port: a port another guest of the pod declared is refused. */
+        private void requireFreePorts(List<Link> links) throws NetworkException {
+            if (options.ports().isEmpty()) return;
+            for (Link l : links) {
+                Optional<TapMark> m = TapMark.decode(l.alias());
+                if (m.isEmpty() || !m.get().mode().equals(NetworkAttachment.ROUTED)) continue;
+                Commands.Result listing = commands.tryRun("nft", "list", "table", "ip", PodRules.table(l.name()));
+                if (!listing.ok()) continue;
+                List<GuestPort> taken = PodRules.declaredPorts(listing.stdout());
+                List<GuestPort> clash = options.ports().stream().filter(taken::contains).toList();
+                if (!clash.isEmpty()) {
+                    throw new NetworkException("container " + containerId + ": port(s) " + clash + " already served"
+                            + " by container " + m.get().containerId() + " of the same pod (" + commands.netns() + ")");
+                }
+            }
         }
 
         private NetworkAttachment attachRedirect(List<Link> candidates) throws NetworkException {
             Optional<NetnsInspector.DefaultRoute> route = inspector.defaultRoute();
-            Link uplink = candidates.stream()
-                    .filter(l -> route.isPresent() && l.name().equals(route.get().device()))
-                    .findFirst().orElse(candidates.getFirst());
+            Link uplink = uplink(candidates, route);
             String gateway = route.filter(r -> r.device().equals(uplink.name()))
                     .map(NetnsInspector.DefaultRoute::gateway).orElse(null);
             List<String> ingress = inspector.ingressQdiscKinds(uplink.name());

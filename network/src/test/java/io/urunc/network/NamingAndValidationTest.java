@@ -33,6 +33,12 @@ class NamingAndValidationTest {
         assertEquals(Optional.of(mark), TapMark.decode(mark.encode()));
         TapMark priv = new TapMark("private", null, false, "b");
         assertEquals(Optional.of(priv), TapMark.decode(priv.encode()));
+        TapMark routed = new TapMark("routed", "eth0", false, true, true, "pod-app");
+        assertEquals("urunc:routed:eth0:fc:pod-app", routed.encode());
+        assertEquals(Optional.of(routed), TapMark.decode(routed.encode()));
+        assertEquals(Optional.of(routed.withOwnsForwarding(false)), TapMark.decode("urunc:routed:eth0:c:pod-app"));
+        assertEquals(Optional.of(mark), TapMark.decode("urunc:redirect:eth0:1:k8s_app:with:colons"),
+                "a tap marked by an earlier version still decodes");
         assertEquals(Optional.empty(), TapMark.decode("my tap"));
         assertEquals(Optional.empty(), TapMark.decode(""));
     }

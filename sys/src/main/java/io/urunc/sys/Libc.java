@@ -22,7 +22,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Libc {
     public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0100, O_NOCTTY = 0400,
-            O_NONBLOCK = 04000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000, O_PATH = 010000000;
+            O_NONBLOCK = 04000, O_APPEND = 02000, O_DIRECTORY = 0200000, O_CLOEXEC = 02000000, O_PATH = 010000000;
     public static final int CLONE_NEWNS = 0x00020000, CLONE_NEWUTS = 0x04000000, CLONE_NEWIPC = 0x08000000,
             CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
     public static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32,
@@ -37,7 +37,6 @@ public final class Libc {
 
     private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434, SYS_OPENAT2 = 437;
     private static final int P_PIDFD = 3, WEXITED = 4;
-    private static final int CLD_KILLED = 2, CLD_DUMPED = 3;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
@@ -56,6 +55,7 @@ public final class Libc {
     private static final MethodHandle PRCTL = bind("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), 1);
     private static final MethodHandle KILL = bind("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle DUP2 = bind("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle PIPE2 = bind("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
     private static final MethodHandle MKFIFO = bind("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
     private static final MethodHandle SYSCALL4 = bind("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
@@ -217,6 +217,20 @@ public final class Libc {
         intCall(DUP2, "dup2", oldFd, newFd);
     }
 
+    /** A pipe, both ends close-on-exec: {read end, write end}. */
+    public static int[] pipe() throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            MemorySegment fds = a.allocate(JAVA_INT, 2);
+            if ((int) PIPE2.invokeExact(st, fds, O_CLOEXEC) < 0) throw new SysException("pipe2", errno(st));
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public static void mkfifo(String path, int mode) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
@@ -243,6 +257,11 @@ public final class Libc {
      * reparented to us as subreaper). Returns the exit code, or 128+signal for a killed process.
      */
     public static int waitPidfd(int pidfd) throws SysException {
+        return waitPidfdExit(pidfd).shellCode();
+    }
+
+    /** As {@link #waitPidfd}, telling an exit from death by a signal (siginfo's si_code). */
+    public static ChildExit waitPidfdExit(int pidfd) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
             MemorySegment info = a.allocate(128);
@@ -252,13 +271,36 @@ public final class Libc {
                 int err = errno(st);
                 if (err != Errno.EINTR) throw new SysException("waitid", err);
             }
-            int code = info.get(JAVA_INT, 8);
-            int status = info.get(JAVA_INT, 24);
-            return (code == CLD_KILLED || code == CLD_DUMPED) ? 128 + status : status;
+            // x86_64/aarch64 siginfo_t: si_signo, si_errno, si_code, (pad), si_pid, si_uid, si_status
+            return ChildExit.fromSiginfo(info.get(JAVA_INT, 8), info.get(JAVA_INT, 24));
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** PIDFD_GET_INFO = _IOWR(0xFF, 11, struct pidfd_info), the 72-byte struct of Linux 6.15. */
+    private static final long PIDFD_GET_INFO = 0xC048FF0BL;
+    private static final long PIDFD_INFO_EXIT = 1 << 3;
+    private static final long PIDFD_INFO_EXIT_CODE_OFFSET = 60;
+
+    /**
+     * How the process behind {@code pidfd} ended, read from the pidfd itself (PIDFD_GET_INFO with PIDFD_INFO_EXIT,
+     * Linux 6.15+): works for a process that is not our child and was reaped by its own parent. Empty while it
+     * has not been reaped, and on older kernels.
+     */
+    public static java.util.Optional<ChildExit> pidfdExitInfo(int pidfd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment info = zeroed(a, 72);
+            info.set(JAVA_LONG, 0, PIDFD_INFO_EXIT);
+            try {
+                ioctl(pidfd, PIDFD_GET_INFO, info);
+            } catch (SysException e) {
+                return java.util.Optional.empty(); // ENOTTY/EINVAL: older kernel; ESRCH: not reaped yet
+            }
+            if ((info.get(JAVA_LONG, 0) & PIDFD_INFO_EXIT) == 0) return java.util.Optional.empty();
+            return java.util.Optional.of(ChildExit.fromWaitStatus(info.get(JAVA_INT, PIDFD_INFO_EXIT_CODE_OFFSET)));
         }
     }
 

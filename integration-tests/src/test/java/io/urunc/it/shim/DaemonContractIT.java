@@ -125,11 +125,15 @@ class DaemonContractIT {
         containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "heap-0", "run").ok();
         long pid = daemonPid();
         long before = liveHeap(pid);
+        int threadsBefore = threadCount(pid);
         for (int i = 1; i <= TASKS; i++) containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "heap-" + i, "run").ok();
         long after = liveHeap(pid);
+        int threadsAfter = threadCount(pid);
         long perTask = (after - before) / TASKS;
-        System.out.printf("daemon live heap: %d KiB with 1 task, %d KiB with %d: %d KiB per task%n",
-                before >> 10, after >> 10, TASKS + 1, perTask >> 10);
+        System.out.printf("daemon live heap: %d KiB with 1 task, %d KiB with %d: %d KiB per task; threads %d -> %d%n",
+                before >> 10, after >> 10, TASKS + 1, perTask >> 10, threadsBefore, threadsAfter);
+        // per running task: the VMM's waiter and its stderr pump
+        assertTrue(threadsAfter - threadsBefore <= 2 * TASKS + 2, "threads grew from " + threadsBefore + " to " + threadsAfter);
         // Containerd.close() kills and deletes the tasks
         assertTrue(perTask < CEILING_PER_TASK, "a task costs " + perTask + " bytes of heap");
     }

@@ -27,12 +27,14 @@ import io.urunc.it.cri.api.PodSandboxConfig;
 import io.urunc.it.cri.api.PodSandboxMetadata;
 import io.urunc.it.cri.api.PodSandboxStatusRequest;
 import io.urunc.it.cri.api.PodSandboxStatusResponse;
+import io.urunc.it.cri.api.RemoveContainerRequest;
 import io.urunc.it.cri.api.RemovePodSandboxRequest;
 import io.urunc.it.cri.api.RunPodSandboxRequest;
 import io.urunc.it.cri.api.RuntimeCondition;
 import io.urunc.it.cri.api.RuntimeServiceGrpc;
 import io.urunc.it.cri.api.StartContainerRequest;
 import io.urunc.it.cri.api.StatusRequest;
+import io.urunc.it.cri.api.StopContainerRequest;
 import io.urunc.it.cri.api.StopPodSandboxRequest;
 
 import java.io.IOException;
@@ -160,6 +162,7 @@ public final class Cri implements AutoCloseable {
                   Root = "%2$s"
                 [%1$s.containerd.runtimes.urunc]
                   runtime_type = "io.containerd.urunc.v2"
+                  container_annotations = ["com.urunc.*"]
                 [%1$s.cni]
                   %5$s
                   conf_dir = "%3$s"
@@ -349,6 +352,20 @@ public final class Cri implements AutoCloseable {
         if (path == null) throw new IllegalStateException("CRI reported no network namespace for pod " + podId);
         return Exec.run(Duration.ofSeconds(10), Map.of(), "ip", "-n", Path.of(path).getFileName().toString(), "-o",
                 "link").stdout();
+    }
+
+    /** A command run inside the pod's network namespace ({@code ip netns exec}), from the host. */
+    public Exec.Result inPodNetns(String podId, String... argv) {
+        String path = podNetns.get(podId);
+        if (path == null) throw new IllegalStateException("CRI reported no network namespace for pod " + podId);
+        return Exec.run(Duration.ofSeconds(10), Map.of(), Exec.concat(List.of("ip", "netns", "exec",
+                Path.of(path).getFileName().toString()), argv));
+    }
+
+    /** StopContainer then RemoveContainer. */
+    public void removeContainer(String containerId) {
+        runtime().stopContainer(StopContainerRequest.newBuilder().setContainerId(containerId).setTimeout(10).build());
+        runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(containerId).build());
     }
 
     /** StopPodSandbox then RemovePodSandbox. */

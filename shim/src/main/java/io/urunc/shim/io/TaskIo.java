@@ -89,9 +89,14 @@ public final class TaskIo implements AutoCloseable {
         return stderr;
     }
 
-    /** Copies the VMM's stderr to the task's stderr until EOF, remembering the last bytes for errors. */
+    /**
+     * Copies the VMM's stderr to the task's stderr until EOF, remembering the last bytes for errors. On a platform
+     * thread of its own: a read of a pipe (or a write to a FIFO nobody reads) blocks in the kernel, and on a virtual
+     * thread it would hold one of the few carrier threads every task's requests run on (two such pumps stalled a
+     * 2-core daemon entirely).
+     */
     public void pumpStderr(InputStream vmmStderr) {
-        Thread.ofVirtual().name("stderr-pump").start(() -> {
+        Thread.ofPlatform().daemon().stackSize(128 * 1024).name("stderr-pump").start(() -> {
             try (InputStream in = vmmStderr; OutputStream out = stderrTarget == null ? null
                     : new FileOutputStream(stderrTarget, true)) {
                 byte[] buf = new byte[8192];

@@ -1,6 +1,7 @@
 package io.urunc.shim.netns;
 
 import io.urunc.network.AttachOptions;
+import io.urunc.network.GuestPort;
 import io.urunc.network.NetworkAttachment;
 import io.urunc.network.NetworkException;
 import io.urunc.network.UnikernelNetwork;
@@ -14,6 +15,7 @@ import io.urunc.ttrpc.TtrpcException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** A unikernel task's network: the namespace it lives in and the tap that connects the VM there. */
@@ -27,26 +29,35 @@ public final class TaskNetwork {
      * The spec's network namespace, or one the shim creates when the spec asks for a new one and has hooks
      * to set it up ({@code ownNetnsFile}); then the VM's tap in it. Everything is registered in {@code cleanup}.
      */
-    public static Setup prepare(Bundle bundle, Path rootfs, String id, Path ownNetnsFile, Cleanup cleanup)
-            throws TtrpcException {
+    public static Setup prepare(Bundle bundle, Path rootfs, String id, List<GuestPort> ports, Path ownNetnsFile,
+                                Cleanup cleanup) throws TtrpcException {
         Optional<Path> netns = bundle.networkNamespace();
         boolean own = false;
         if (netns.isEmpty() && bundle.newNetworkNamespace() && !bundle.prestartHooks().isEmpty()) {
             netns = Optional.of(createWithHooks(bundle, id, ownNetnsFile, cleanup));
             own = true;
         }
-        return new Setup(netns, own, attach(netns, bundle, rootfs, id, cleanup));
+        return new Setup(netns, own, attach(netns, bundle, rootfs, id, ports, cleanup));
+    }
+
+    /** containerd's CRI (and CRI-O) mark a pod's application containers; the pod's netns is shared with them. */
+    static boolean inPod(Map<String, String> annotations) {
+        return "container".equals(annotations.get("io.kubernetes.cri.container-type"))
+                || "container".equals(annotations.get("io.kubernetes.cri-o.ContainerType"));
     }
 
     /**
-     * With a network namespace path in the spec (CNI, docker, ctr --with-ns), the VM takes over the
-     * container's interface through a tap; without one the VM has no NIC, like a container with only lo.
+     * With a network namespace path in the spec (docker, ctr --with-ns), the VM takes over the container's
+     * interface through a tap; in a pod's namespace (CRI) it is routed beside the pod's other containers; without
+     * one the VM has no NIC, like a container with only lo.
      */
     private static Optional<NetworkAttachment> attach(Optional<Path> netnsPath, Bundle bundle, Path rootfs,
-                                                             String id, Cleanup cleanup) throws TtrpcException {
+                                                      String id, List<GuestPort> ports, Cleanup cleanup)
+            throws TtrpcException {
         if (netnsPath.isEmpty()) return Optional.empty();
         Path netns = netnsPath.get();
         AttachOptions options = AttachOptions.defaults();
+        if (inPod(bundle.annotations())) options = options.inPod(ports);
         Optional<Path> resolvConf = bundle.resolvConfMount().or(() -> {
             try {
                 return Optional.of(RootfsPaths.resolveRegularFile(rootfs, "/etc/resolv.conf"));

@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 final class ConsoleCopy implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(ConsoleCopy.class);
 
+    private static final long TIOCSWINSZ = 0x5414;
+
     private final FileDescriptor master;
     private final CompletableFuture<Void> outputDone = new CompletableFuture<>();
     private volatile InputStream stdin;
@@ -79,6 +81,18 @@ final class ConsoleCopy implements AutoCloseable {
             }
         } catch (IOException e) {
             LOG.debug("console input ended: {}", e.getMessage());
+        }
+    }
+
+    /** Sets the terminal's window size (TIOCSWINSZ on the master): what a client's ResizePty asks for. */
+    void resize(int width, int height) throws IOException {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment ws = io.urunc.sys.Libc.zeroed(a, 8);
+            ws.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) Math.clamp(height, 0, 0xffff));
+            ws.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 2, (short) Math.clamp(width, 0, 0xffff));
+            io.urunc.sys.Libc.ioctl(master.intValue(), TIOCSWINSZ, ws);
+        } catch (io.urunc.sys.SysException e) {
+            throw new IOException("resize terminal: " + e.getMessage(), e);
         }
     }
 

@@ -16,11 +16,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * Reaps processes of runc containers that were reparented to the daemon (the subreaper) and died: e.g.
  * the children of a container without its own pid namespace whose init exited, or a double-forked
- * daemon. No wait on "any child" is ever made (the JDK reaps its own children by pid): the reaper
- * looks at the daemon's zombie children and takes only those in <em>another session</em> than the
- * daemon. runc puts every container init into a new session (setsid), while everything the JDK starts
- * (runc itself, VMMs, ip, tc) stays in the daemon's session. Container inits are waited on by their own
- * {@link InitProcess} and are skipped here.
+ * daemon. No wait on "any child" is ever made (the JDK reaps its own children by pid, a VMM's waiter its
+ * VMM by pidfd): the reaper looks at the daemon's zombie children and takes only those in <em>another
+ * session</em> than the daemon. runc puts every container init into a new session (setsid), while everything
+ * the daemon starts (runc, ip and tc through the JDK, VMMs through {@code sys.Spawn}) stays in its session.
+ * Container inits and exec processes (each in a session of its own too) are waited on by their own
+ * {@link ContainerProcess} and are skipped here.
  */
 final class OrphanReaper {
     private static final Logger LOG = LogManager.getLogger(OrphanReaper.class);

@@ -13,7 +13,7 @@ import java.util.Optional;
  */
 public record ProcStat(int pid, char state, int ppid, int session, long startTime) {
 
-    boolean zombie() {
+    public boolean zombie() {
         return state == 'Z';
     }
 

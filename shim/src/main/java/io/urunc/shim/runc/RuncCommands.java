@@ -32,6 +32,18 @@ public record RuncCommands(Path runc, Path root, Path bundle, boolean systemdCgr
         return argv;
     }
 
+    /**
+     * {@code runc exec --detach}: runs the process described by {@code processJson} (an OCI Process) in the
+     * container; runc writes its host pid to {@code pidFile} and exits, leaving the process to its subreaper.
+     */
+    public List<String> exec(String id, Path processJson, Path pidFile, Optional<Path> consoleSocket) {
+        List<String> argv = global();
+        argv.addAll(List.of("exec", "--process", processJson.toString(), "--detach", "--pid-file", pidFile.toString()));
+        consoleSocket.ifPresent(s -> argv.addAll(List.of("--console-socket", s.toString())));
+        argv.add(id);
+        return argv;
+    }
+
     public List<String> start(String id) {
         return action("start", id);
     }

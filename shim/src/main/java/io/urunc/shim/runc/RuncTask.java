@@ -2,8 +2,10 @@ package io.urunc.shim.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.urunc.proto.task.ExecProcessRequest;
 import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.task.Cleanup;
+import io.urunc.shim.task.ExecProcess;
 import io.urunc.shim.task.ExitStatus;
 import io.urunc.shim.task.Task;
 import io.urunc.shim.task.TaskEvents;
@@ -17,32 +19,46 @@ import org.apache.logging.log4j.Logger;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An ordinary container (a Kubernetes pause container, a sidecar) run by runc, as containerd's runc shim
  * runs a container's init: {@code runc create} at Create, {@code runc start} at Start. Same lifecycle and
- * events as a unikernel task, through the shared {@link TaskLifecycle}.
+ * events as a unikernel task, through the shared {@link TaskLifecycle}; its exec processes ({@link RuncExec}) each
+ * have their own, and end with it.
  */
 public final class RuncTask implements Task {
     private static final Logger LOG = LogManager.getLogger(RuncTask.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What {@link RuncTasks} prepared: the created container and everything to undo for it. */
-    record Setup(String id, Path bundle, RuncCommands runc, TaskIo io, boolean terminal, boolean ownPidNamespace,
-                 Optional<Cgroup> cgroup, Optional<ConsoleCopy> console, Cleanup cleanup, OrphanReaper reaper) {}
+    record Setup(String id, Path bundle, Path runDir, RuncCommands runc, TaskIo io, boolean terminal,
+                 boolean ownPidNamespace, Optional<Cgroup> cgroup, Optional<ConsoleCopy> console, Cleanup cleanup,
+                 OrphanReaper reaper) {}
+
+    /** How long the init's exit waits for the exits of its exec processes, which the kernel or runc ends with it. */
+    private static final Duration EXEC_EXITS_LIMIT = Duration.ofSeconds(5);
 
     private final Setup setup;
-    private final InitProcess init;
+    private final ContainerProcess init;
     private final TaskLifecycle life;
+    private final TaskEvents events;
+    private final Map<String, RuncExec> execs = new ConcurrentHashMap<>();
+    private final AtomicInteger execSeq = new AtomicInteger();
 
-    RuncTask(Setup setup, InitProcess init, TaskEvents events) {
+    RuncTask(Setup setup, ContainerProcess init, TaskEvents events) {
         this.setup = setup;
         this.init = init;
+        this.events = events;
         this.life = new TaskLifecycle(setup.id(), events);
         init.exit().thenAccept(this::onInitExit);
     }
@@ -111,9 +127,132 @@ public final class RuncTask implements Task {
         setup.reaper().release(pid());
         setup.reaper().sweep();
         // What the container wrote to its terminal reaches stdout before anyone hears it has exited.
-        setup.console().ifPresent(c -> c.awaitOutput(java.time.Duration.ofSeconds(2)));
+        setup.console().ifPresent(c -> c.awaitOutput(Duration.ofSeconds(2)));
         setup.io().closeOutputs();
+        awaitExecExits();
         life.exited(pid(), code);
+    }
+
+    /**
+     * The init's TaskExit is the container's last, as containerd's runc shim has it: the exec processes die with the
+     * init (its pid namespace ends, or runc killed them above), and their exits go out first.
+     */
+    private void awaitExecExits() {
+        List<CompletableFuture<Void>> pending = execs.values().stream()
+                .filter(e -> e.lifecycle().state() == TaskState.RUNNING)
+                .map(e -> e.lifecycle().exitPublished()).toList();
+        if (pending.isEmpty()) return;
+        try {
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                    .get(EXEC_EXITS_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("task {}: exec processes still running {} after the init exited", id(), EXEC_EXITS_LIMIT);
+        }
+    }
+
+    @Override
+    public ExecProcess addExec(ExecProcessRequest request) throws TtrpcException {
+        String execId = request.getExecId();
+        if (life.finished()) {
+            throw TtrpcException.failedPrecondition("cannot exec in task " + id() + ": it is stopped");
+        }
+        if (execs.containsKey(execId)) {
+            throw TtrpcException.alreadyExists("exec process " + execId + " of task " + id() + " already exists");
+        }
+        RuncExec exec = RuncExec.create(id(), request, setup.runc(), setup.reaper(),
+                () -> init.alive() && !life.finished(), setup.runDir(), execSeq.incrementAndGet(), events);
+        if (execs.putIfAbsent(execId, exec) != null) {
+            exec.release();
+            throw TtrpcException.alreadyExists("exec process " + execId + " of task " + id() + " already exists");
+        }
+        return new Handle(exec);
+    }
+
+    @Override
+    public ExecProcess exec(String execId) throws TtrpcException {
+        RuncExec e = execs.get(execId);
+        if (e == null) throw TtrpcException.notFound("process " + execId + " of task " + id() + " not found");
+        return new Handle(e);
+    }
+
+    @Override
+    public Map<Integer, String> execPids() {
+        Map<Integer, String> pids = new java.util.HashMap<>();
+        for (RuncExec e : execs.values()) {
+            if (e.pid() != 0 && !e.lifecycle().finished()) pids.put(e.pid(), e.execId());
+        }
+        return pids;
+    }
+
+    /** An exec process as the Task service holds it: its Delete also removes it from this task. */
+    private final class Handle implements ExecProcess {
+        private final RuncExec e;
+
+        Handle(RuncExec e) {
+            this.e = e;
+        }
+
+        @Override
+        public String execId() {
+            return e.execId();
+        }
+
+        @Override
+        public TaskLifecycle lifecycle() {
+            return e.lifecycle();
+        }
+
+        @Override
+        public TaskIo io() {
+            return e.io();
+        }
+
+        @Override
+        public int pid() {
+            return e.pid();
+        }
+
+        @Override
+        public boolean terminal() {
+            return e.terminal();
+        }
+
+        @Override
+        public int start() throws TtrpcException {
+            return e.start();
+        }
+
+        @Override
+        public void kill(int signal) throws TtrpcException {
+            e.kill(signal);
+        }
+
+        @Override
+        public void closeStdin() {
+            e.closeStdin();
+        }
+
+        @Override
+        public void resizePty(int width, int height) throws TtrpcException {
+            e.resizePty(width, height);
+        }
+
+        @Override
+        public ExitStatus delete() throws TtrpcException {
+            ExitStatus s = e.delete();
+            execs.remove(e.execId(), e);
+            return s;
+        }
+    }
+
+    @Override
+    public void resizePty(int width, int height) throws TtrpcException {
+        if (setup.console().isEmpty() || life.finished()) return;
+        try {
+            setup.console().get().resize(width, height);
+        } catch (IOException e) {
+            throw TtrpcException.internal("task " + id() + ": " + e.getMessage());
+        }
     }
 
     @Override
@@ -148,6 +287,12 @@ public final class RuncTask implements Task {
             LOG.warn("task {}: {}", id(), e.getMessage());
         }
         if (!life.awaitExit(5000)) LOG.warn("task {}: init {} did not end after runc delete", id(), pid());
+        for (RuncExec e : execs.values()) {
+            // runc delete --force ended them with the container; their stdio goes with it.
+            if (!e.lifecycle().awaitExit(2000)) LOG.warn("task {}: exec process {} did not end", id(), e.execId());
+            e.release();
+        }
+        execs.clear();
         setup.reaper().sweep();
         setup.cleanup().close();
         return life.exitStatus().orElse(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));

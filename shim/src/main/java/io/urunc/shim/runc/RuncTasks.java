@@ -95,12 +95,12 @@ public final class RuncTasks implements DelegateTasks {
                 : new Runc.Stdio(io.stdinRedirect(), io.stdoutRedirect(), io.stderrRedirect());
         Optional<Path> consolePath = console.map(ConsoleSocket::path);
 
-        InitProcess init;
+        ContainerProcess init;
         try {
             init = reaper.claiming(() -> {
                 Runc.run(runc.create(id, consolePath), runc.logFile(), stdio);
                 int pid = readPid(runc.pidFile());
-                InitProcess p = InitProcess.watch(pid, id);
+                ContainerProcess p = ContainerProcess.watch(pid, id);
                 reaper.claim(pid);
                 return p;
             });
@@ -124,12 +124,12 @@ public final class RuncTasks implements DelegateTasks {
         }
 
         Optional<Cgroup> cgroup = systemd ? Optional.empty() : bundle.cgroupsPath().flatMap(Cgroup::create);
-        RuncTask.Setup setup = new RuncTask.Setup(id, bundleDir, runc, io, req.getTerminal(),
+        RuncTask.Setup setup = new RuncTask.Setup(id, bundleDir, runDir, runc, io, req.getTerminal(),
                 ownPidNamespace(bundleDir), cgroup, copy, cleanup, reaper);
         return new RuncTask(setup, init, events);
     }
 
-    private static int readPid(Path pidFile) throws IOException {
+    static int readPid(Path pidFile) throws IOException {
         String s = Files.readString(pidFile).strip();
         try {
             return Integer.parseInt(s);

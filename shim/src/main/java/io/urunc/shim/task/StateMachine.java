@@ -4,12 +4,13 @@ import io.urunc.ttrpc.TtrpcException;
 
 /** The state of one task; every transition goes through {@link #apply}. Thread-safe. */
 public final class StateMachine {
-    private final String taskId;
+    /** How refusals name it: "task t1", "exec process e1 of task t1". */
+    private final String name;
     private TaskState state = TaskState.CREATED;
     private boolean started;
 
-    public StateMachine(String taskId) {
-        this.taskId = taskId;
+    public StateMachine(String name) {
+        this.name = name;
     }
 
     public synchronized TaskState state() {
@@ -20,7 +21,7 @@ public final class StateMachine {
     public synchronized TaskState apply(Transition t) throws TtrpcException {
         if (!t.allowedFrom(state)) {
             throw TtrpcException.failedPrecondition(
-                    "cannot " + t.verb() + " task " + taskId + ": it is " + state.name().toLowerCase());
+                    "cannot " + t.verb() + " " + name + ": it is " + state.name().toLowerCase());
         }
         TaskState before = state;
         state = t.target();

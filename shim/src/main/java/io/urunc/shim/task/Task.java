@@ -72,4 +72,22 @@ public interface Task {
     java.util.List<Integer> pids() throws TtrpcException;
 
     Optional<Cgroup> cgroup();
+
+    /** Exec: adds a process (not yet started) to the running task, named by the request's exec id. */
+    default ExecProcess addExec(io.urunc.proto.task.ExecProcessRequest request) throws TtrpcException {
+        throw TtrpcException.unimplemented("exec is not supported by task " + id());
+    }
+
+    /** The exec process of that id, or NotFound. */
+    default ExecProcess exec(String execId) throws TtrpcException {
+        throw TtrpcException.notFound("process " + execId + " not found: task " + id() + " has no exec processes");
+    }
+
+    /** The pids of its running exec processes, to their exec ids. */
+    default java.util.Map<Integer, String> execPids() {
+        return java.util.Map.of();
+    }
+
+    /** ResizePty of the task's own terminal; nothing to do without one. */
+    default void resizePty(int width, int height) throws TtrpcException {}
 }

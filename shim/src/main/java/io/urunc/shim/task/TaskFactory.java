@@ -3,6 +3,7 @@ package io.urunc.shim.task;
 import io.urunc.image.InvalidMetadataException;
 import io.urunc.image.MetadataResolver;
 import io.urunc.image.UnikernelMetadata;
+import io.urunc.network.GuestPort;
 import io.urunc.network.NetworkAttachment;
 import io.urunc.network.NetworkException;
 import io.urunc.network.UnikernelNetwork;
@@ -133,11 +134,18 @@ public final class TaskFactory implements TaskCreator {
             return delegate.create(req, bundle, runDir, cleanup, events);
         }
         VmPlanner.Target target = planner.resolve(found.get(), rootfs);
+        List<GuestPort> ports;
+        try {
+            ports = GuestPort.parseList(found.get().ports().orElse(""));
+        } catch (IllegalArgumentException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": invalid unikernel metadata: "
+                    + found.get().describe(io.urunc.image.Annotations.PORTS) + ": " + e.getMessage());
+        }
         Optional<Path> dockerNetns = dockerConfiguresNetworkAfterCreate(bundle)
                 ? Optional.of(createOwnNetns(id, runDir, record, cleanup)) : Optional.empty();
         Bundle spec = dockerNetns.map(bundle::withNetworkNamespace).orElse(bundle);
         VmLaunch.Preparation prepare = () -> {
-            TaskNetwork.Setup network = TaskNetwork.prepare(spec, rootfs, id,
+            TaskNetwork.Setup network = TaskNetwork.prepare(spec, rootfs, id, ports,
                     config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
             if (network.ownNetns()) save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
             Optional<NetworkAttachment> tap = network.attachment().filter(NetworkAttachment::hasTap);

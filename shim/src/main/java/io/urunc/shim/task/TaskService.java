@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import io.urunc.proto.events.TaskCreate;
 import io.urunc.proto.events.TaskDelete;
+import io.urunc.proto.events.TaskExecAdded;
 import io.urunc.proto.events.TaskIO;
 import io.urunc.proto.task.*;
 import io.urunc.proto.types.task.ProcessInfo;
@@ -22,8 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 
 /**
- * containerd.task.v2.Task for unikernel tasks. One VM per task; exec ids are refused because a
- * unikernel has no second process.
+ * containerd.task.v2.Task over the daemon's tasks: unikernel VMs and containers delegated to runc. A request with an
+ * exec id goes to that exec process of the task (runc containers have them; a unikernel has no second process).
  */
 public final class TaskService {
     private static final Logger LOG = LogManager.getLogger(TaskService.class);
@@ -69,8 +70,11 @@ public final class TaskService {
                     return Empty.getDefaultInstance();
                 })
                 .register(SERVICE, "CloseIO", CloseIORequest.parser(), (r, c) -> {
-                    noExec(r.getExecId());
-                    if (r.getStdin()) task(r.getId()).closeStdin();
+                    Task t = task(r.getId());
+                    if (r.getStdin()) {
+                        if (r.getExecId().isEmpty()) t.closeStdin();
+                        else t.exec(r.getExecId()).closeStdin();
+                    }
                     return Empty.getDefaultInstance();
                 })
                 .register(SERVICE, "Connect", ConnectRequest.parser(), (r, c) -> connect(r))
@@ -81,16 +85,12 @@ public final class TaskService {
                 .register(SERVICE, "Stats", StatsRequest.parser(), (r, c) -> stats(r))
                 .register(SERVICE, "Update", UpdateTaskRequest.parser(), (r, c) -> update(r))
                 .register(SERVICE, "ResizePty", ResizePtyRequest.parser(), (r, c) -> {
-                    task(r.getId());
-                    noExec(r.getExecId());
-                    // The guest console is a serial line: there is no window size to pass on.
+                    Task t = task(r.getId());
+                    if (r.getExecId().isEmpty()) t.resizePty(r.getWidth(), r.getHeight());
+                    else t.exec(r.getExecId()).resizePty(r.getWidth(), r.getHeight());
                     return Empty.getDefaultInstance();
                 })
-                .register(SERVICE, "Exec", ExecProcessRequest.parser(), (r, c) -> {
-                    task(r.getId());
-                    throw TtrpcException.unimplemented("exec is not supported: a unikernel runs a single"
-                            + " application and has no second process to start");
-                })
+                .register(SERVICE, "Exec", ExecProcessRequest.parser(), (r, c) -> exec(r))
                 .register(SERVICE, "Checkpoint", CheckpointTaskRequest.parser(), (r, c) -> {
                     task(r.getId());
                     throw TtrpcException.unimplemented("checkpoint is not supported for unikernel tasks");
@@ -103,10 +103,15 @@ public final class TaskService {
         return t;
     }
 
-    private static void noExec(String execId) throws TtrpcException {
-        if (!execId.isEmpty()) {
-            throw TtrpcException.notFound("process " + execId + " not found: unikernel tasks have no exec processes");
-        }
+    private Empty exec(ExecProcessRequest r) throws TtrpcException {
+        Task t = task(r.getId());
+        if (r.getExecId().isEmpty()) throw TtrpcException.invalidArgument("exec into task " + t.id() + ": no exec id");
+        ExecProcess p = t.addExec(r);
+        events.publish("/tasks/exec-added", TaskExecAdded.newBuilder().setContainerId(t.id())
+                .setExecId(r.getExecId()).build());
+        p.lifecycle().createPublished();
+        LOG.info("task {}: exec process {} added", t.id(), r.getExecId());
+        return Empty.getDefaultInstance();
     }
 
     CreateTaskResponse create(CreateTaskRequest r, CallContext call) throws TtrpcException {
@@ -161,21 +166,37 @@ public final class TaskService {
     }
 
     private StartResponse start(StartRequest r) throws TtrpcException {
-        noExec(r.getExecId());
+        if (!r.getExecId().isEmpty()) {
+            int pid = task(r.getId()).exec(r.getExecId()).start();
+            LOG.info("task {}: exec process {} started (pid {})", r.getId(), r.getExecId(), pid);
+            return StartResponse.newBuilder().setPid(pid).build();
+        }
         int pid = task(r.getId()).start();
         LOG.info("task {} started", r.getId());
         return StartResponse.newBuilder().setPid(pid).build();
     }
 
     private StateResponse state(StateRequest r) throws TtrpcException {
-        noExec(r.getExecId());
         Task t = task(r.getId());
+        if (!r.getExecId().isEmpty()) return execState(t, t.exec(r.getExecId()));
         StateResponse.Builder b = StateResponse.newBuilder()
                 .setId(t.id()).setBundle(t.bundle().toString()).setPid(t.pid())
                 .setStatus(status(t.state())).setTerminal(t.terminal())
                 .setStdin(t.stdinPath()).setStdout(t.stdoutPath()).setStderr(t.stderrPath())
                 .setExitedAt(Timestamps.GO_ZERO);
         t.exitStatus().ifPresent(e -> b.setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())));
+        return b.build();
+    }
+
+    private static StateResponse execState(Task t, ExecProcess p) {
+        StateResponse.Builder b = StateResponse.newBuilder()
+                .setId(p.execId()).setExecId(p.execId()).setBundle(t.bundle().toString()).setPid(p.pid())
+                .setStatus(t.state() == TaskState.PAUSED && !p.lifecycle().finished() ? Status.PAUSED
+                        : status(p.lifecycle().state()))
+                .setTerminal(p.terminal())
+                .setStdin(p.io().stdinPath()).setStdout(p.io().stdoutPath()).setStderr(p.io().stderrPath())
+                .setExitedAt(Timestamps.GO_ZERO);
+        p.lifecycle().exitStatus().ifPresent(e -> b.setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())));
         return b.build();
     }
 
@@ -189,10 +210,11 @@ public final class TaskService {
     }
 
     private WaitResponse await(WaitRequest r) throws TtrpcException {
-        noExec(r.getExecId());
         Task t = task(r.getId());
+        java.util.concurrent.Future<ExitStatus> exit = r.getExecId().isEmpty() ? t.exitFuture()
+                : t.exec(r.getExecId()).lifecycle().exitFuture();
         try {
-            ExitStatus e = t.exitFuture().get();
+            ExitStatus e = exit.get();
             return WaitResponse.newBuilder().setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -203,14 +225,21 @@ public final class TaskService {
     }
 
     private Empty kill(KillRequest r) throws TtrpcException {
-        noExec(r.getExecId());
-        task(r.getId()).kill(r.getSignal(), r.getAll());
+        if (!r.getExecId().isEmpty()) task(r.getId()).exec(r.getExecId()).kill(r.getSignal());
+        else task(r.getId()).kill(r.getSignal(), r.getAll());
         return Empty.getDefaultInstance();
     }
 
     private DeleteResponse delete(DeleteRequest r) throws TtrpcException {
-        noExec(r.getExecId());
         Task t = task(r.getId());
+        if (!r.getExecId().isEmpty()) {
+            // An exec process's Delete publishes nothing: containerd's TaskDelete is the container's.
+            ExecProcess p = t.exec(r.getExecId());
+            ExitStatus e = p.delete();
+            LOG.info("task {}: exec process {} deleted (exit {})", t.id(), p.execId(), e.code());
+            return DeleteResponse.newBuilder().setPid(p.pid()).setExitStatus(e.code())
+                    .setExitedAt(Timestamps.of(e.at())).build();
+        }
         int pid = t.pid();
         ExitStatus e;
         try (TaskLocks.Held ignored = lock(r.getId())) {
@@ -227,7 +256,16 @@ public final class TaskService {
     private PidsResponse pids(PidsRequest r) throws TtrpcException {
         Task t = task(r.getId());
         PidsResponse.Builder b = PidsResponse.newBuilder();
-        for (int pid : t.pids()) b.addProcesses(ProcessInfo.newBuilder().setPid(pid));
+        Map<Integer, String> execs = t.execPids();
+        for (int pid : t.pids()) {
+            ProcessInfo.Builder p = ProcessInfo.newBuilder().setPid(pid);
+            // As containerd's runc shim: an exec process's pid carries its exec id.
+            String execId = execs.get(pid);
+            if (execId != null) {
+                p.setInfo(any(io.urunc.proto.types.runc.ProcessDetails.newBuilder().setExecId(execId).build()));
+            }
+            b.addProcesses(p);
+        }
         return b.build();
     }
 

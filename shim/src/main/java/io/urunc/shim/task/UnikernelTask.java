@@ -4,6 +4,7 @@ import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.vm.Backends;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmProcess;
+import io.urunc.sys.ChildExit;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.VmControl;
 import org.apache.logging.log4j.LogManager;
@@ -35,6 +36,8 @@ public final class UnikernelTask implements Task {
     private volatile java.util.List<Backends.Running> backends = java.util.List.of();
     private volatile VmControl control;
     private volatile Integer killedWith;
+    /** The cgroup's OOM kill count when the VMM was launched. */
+    private volatile long oomKillsBefore;
 
     public UnikernelTask(TaskSetup setup, TaskEvents events, Duration killGrace) {
         this.setup = setup;
@@ -99,6 +102,7 @@ public final class UnikernelTask implements Task {
         VmLaunch.Ready launch = setup.launch().ready();
         startBackends(launch.plan());
         VmProcess p;
+        oomKillsBefore = setup.cgroup().map(Cgroup::oomKills).orElse(0L);
         try {
             p = VmProcess.launch(launch.plan(), setup.io(), launch.namespaces(), setup.cgroup());
         } catch (IOException e) {
@@ -210,15 +214,36 @@ public final class UnikernelTask implements Task {
         }
     }
 
-    private void onVmmExit(int rawStatus) {
+    private void onVmmExit(ChildExit end) {
         Integer signal = killedWith;
         VmControl c = control;
         Optional<String> why = c == null ? Optional.empty() : c.stopReason(Duration.ofSeconds(1));
-        int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus, why);
-        LOG.info("task {}: VMM {} exited with status {}{} -> exit code {}", id(), pid(), rawStatus, why.map(r -> " (" + r + ")").orElse(""), code);
+        int code = VmmExitCodes.of(end, signal, setup.hypervisor(), why);
+        boolean oom = end.killed() && end.signal() == io.urunc.sys.Libc.SIGKILL && oomKilled();
+        LOG.info("task {}: VMM {} {}{}{} -> exit code {}", id(), pid(), end, why.map(r -> " (" + r + ")").orElse(""),
+                oom ? " by the OOM killer" : "", code);
         if (c != null) c.close();
         setup.io().closeOutputs();
-        life.exited(pid(), code);
+        life.exited(pid(), code, oom);
+    }
+
+    /**
+     * Whether the kernel's OOM killer killed in the task's cgroup since the VMM was launched. The kernel counts
+     * the kill right after sending SIGKILL, so a victim that died at once may be seen a moment before its count.
+     */
+    private boolean oomKilled() {
+        Optional<Cgroup> cg = setup.cgroup();
+        if (cg.isEmpty()) return false;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (cg.get().oomKills() > oomKillsBefore) return true;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
     }
 
     /**
@@ -235,7 +260,7 @@ public final class UnikernelTask implements Task {
         if (p == null) {
             // Never launched (hypervisors that cannot be held): the task just ends.
             killedWith = signal;
-            onVmmExit(128 + signal);
+            onVmmExit(ChildExit.killedBy(signal));
             return;
         }
         try {
@@ -344,5 +369,16 @@ public final class UnikernelTask implements Task {
     @Override
     public Optional<Cgroup> cgroup() {
         return setup.cgroup();
+    }
+
+    @Override
+    public ExecProcess addExec(io.urunc.proto.task.ExecProcessRequest request) throws TtrpcException {
+        throw TtrpcException.unimplemented("exec is not supported: a unikernel runs a single application and has no"
+                + " second process to start");
+    }
+
+    @Override
+    public ExecProcess exec(String execId) throws TtrpcException {
+        throw TtrpcException.notFound("process " + execId + " not found: unikernel tasks have no exec processes");
     }
 }

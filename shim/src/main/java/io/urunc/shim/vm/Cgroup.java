@@ -18,7 +18,8 @@ import java.util.Optional;
 public final class Cgroup {
     private static final Logger LOG = LogManager.getLogger(Cgroup.class);
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
-    private static final List<String> V1_CONTROLLERS = List.of("cpu,cpuacct", "memory", "pids", "blkio");
+    /** Mounted as the combined "cpu,cpuacct" on most hosts, as separate "cpu" and "cpuacct" on others. */
+    private static final List<String> V1_CONTROLLERS = List.of("cpu,cpuacct", "cpu", "cpuacct", "memory", "pids", "blkio");
 
     private final List<Path> dirs;
     private final boolean v2;
@@ -41,7 +42,7 @@ public final class Cgroup {
         String rel = cgroupsPath.startsWith("/") ? cgroupsPath.substring(1) : cgroupsPath;
         boolean v2 = unifiedHierarchy();
         List<Path> dirs = new ArrayList<>();
-        List<Path> bases = v2 ? List.of(ROOT) : V1_CONTROLLERS.stream().map(ROOT::resolve).filter(Files::isDirectory).toList();
+        List<Path> bases = v2 ? List.of(ROOT) : v1Hierarchies();
         for (Path base : bases) {
             Path dir = base.resolve(rel).normalize();
             if (!dir.startsWith(base)) continue;
@@ -55,6 +56,21 @@ public final class Cgroup {
         return dirs.isEmpty() ? Optional.empty() : Optional.of(new Cgroup(List.copyOf(dirs), v2));
     }
 
+    /** The v1 hierarchies that hold our controllers, each once ("cpu" is often a link to "cpu,cpuacct"). */
+    private static List<Path> v1Hierarchies() {
+        List<Path> found = new ArrayList<>();
+        java.util.Set<Path> real = new java.util.HashSet<>();
+        for (String c : V1_CONTROLLERS) {
+            Path base = ROOT.resolve(c);
+            try {
+                if (Files.isDirectory(base) && real.add(base.toRealPath())) found.add(base);
+            } catch (IOException e) {
+                // not mounted here
+            }
+        }
+        return found;
+    }
+
     /** The cgroup.procs files a process writes its pid to, to join this cgroup (one per v1 hierarchy). */
     public List<Path> procsFiles() {
         return dirs.stream().map(d -> d.resolve("cgroup.procs")).toList();
@@ -66,7 +82,9 @@ public final class Cgroup {
 
     /** The directories that may hold a controller's files: all on v2, that controller's hierarchy on v1. */
     private List<Path> dirsOf(String controller) {
-        return v2 ? dirs : dirs.stream().filter(d -> d.toString().contains("/" + controller)).toList();
+        if (v2) return dirs;
+        return dirs.stream().filter(d -> java.util.Arrays.asList(ROOT.relativize(d).getName(0).toString().split(","))
+                .contains(controller)).toList();
     }
 
     /** A counter file of the cgroup (e.g. memory.usage_in_bytes), 0 when unavailable. */
@@ -95,6 +113,14 @@ public final class Cgroup {
             }
         }
         return 0;
+    }
+
+    /**
+     * How many processes of this cgroup the kernel's OOM killer has killed: {@code oom_kill} of memory.events (v2)
+     * or memory.oom_control (v1); 0 without the memory controller.
+     */
+    public long oomKills() {
+        return readKey("memory", v2 ? "memory.events" : "memory.oom_control", "oom_kill");
     }
 
     /** Removes the directories (only once no process is left in them). */

@@ -64,12 +64,14 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
         } catch (IOException ignored) {
             // gone
         }
-        throw TtrpcException.deadlineExceeded(hypervisor.name() + " did not open its control socket " + socket
+        // a socket that exists but never answers is a hung VMM, not a slow one
+        String what = Files.exists(socket) ? " did not answer on its control socket " : " did not open its control socket ";
+        throw TtrpcException.deadlineExceeded(hypervisor.name() + what + socket
                 + " within " + TIMEOUT_MS / 1000 + " s" + (last == null ? "" : ": " + last.getMessage()));
     }
 
     private static TtrpcException failed(Hypervisor hypervisor, VmProcess vmm, TaskIo io) {
-        int status = vmm.exit().getNow(-1);
+        String status = vmm.exit().getNow(null) == null ? "ended" : vmm.exit().join().toString();
         try {
             // let the stderr pump catch the last words
             Thread.sleep(50);
@@ -77,7 +79,6 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
             Thread.currentThread().interrupt();
         }
         String why = io.stderrTail();
-        return TtrpcException.failedPrecondition(hypervisor.name() + " exited with status " + status
-                + " before the VM started" + (why.isEmpty() ? "" : ": " + why));
+        return TtrpcException.failedPrecondition(hypervisor.name() + " " + status + " before the VM started" + (why.isEmpty() ? "" : ": " + why));
     }
 }

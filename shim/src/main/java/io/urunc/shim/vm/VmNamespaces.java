@@ -62,6 +62,11 @@ public final class VmNamespaces implements VmProcess.NamespaceEntry {
     }
 
     @Override
+    public boolean forks() {
+        return newPid;
+    }
+
+    @Override
     public List<String> wrap(List<String> argv) {
         return NamespaceCommands.wrap(joins, creates, newPid, argv);
     }

@@ -1,30 +1,116 @@
 package io.urunc.shim.vm;
 
 import io.urunc.shim.io.TaskIo;
+import io.urunc.sys.ChildExit;
 import io.urunc.sys.HostNamespaces;
+import io.urunc.sys.Libc;
+import io.urunc.sys.Spawn;
+import io.urunc.sys.SysException;
 import io.urunc.vmm.LaunchPlan;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A running VMM process. Its exit is observed through the JDK's own reaper (never a wait on -1), and
- * reported as the raw status: the exit code, or 128+signal. Signals go to the VMM itself, never to a wrapper in
- * front of it, and only through pidfds, so a pid that was reused is never hit.
+ * A running VMM process, started by the daemon itself ({@link Spawn}) and waited for through its pidfd on a
+ * thread of its own: its end is known as the kernel reports it, an exit code or the signal that killed it (the
+ * JDK's {@code Process} would fold a SIGKILL into 137, which a QEMU guest can also exit with). Under a wrapper that
+ * forks it ({@code unshare --pid --fork}), the wrapper's own end says little (util-linux 2.38 turns a child's
+ * SIGKILL into its own exit 1), so the VMM is held by a pidfd of its own from the moment it is forked, and its end
+ * is read from that pidfd (Linux 6.15+), or waited for if the wrapper died first and left it to us (the subreaper).
+ * Signals go to the VMM itself, never to a wrapper in front of it, and only through pidfds, so a pid that was
+ * reused is never hit.
  */
 public final class VmProcess {
-    private final Process process;
-    private final ProcessIdentity identity;
-    private final CompletableFuture<Integer> exit;
+    private static final Logger LOG = LogManager.getLogger(VmProcess.class);
+    private static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** How long a forking wrapper may take to fork the VMM (it takes milliseconds). */
+    private static final long FORK_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
-    private VmProcess(Process process) {
-        this.process = process;
-        this.identity = ProcessIdentity.of(process.pid()).orElse(new ProcessIdentity(process.pid(), 0, ""));
-        this.exit = process.onExit().thenApply(Process::exitValue);
+    private final int pid;
+    private final ProcessIdentity identity;
+    private final CompletableFuture<ChildExit> exit = new CompletableFuture<>();
+    /** True once the VMM under a forking wrapper is held by its own pidfd; false if it never was. */
+    private final CompletableFuture<Boolean> forkedVmmHeld = new CompletableFuture<>();
+
+    private VmProcess(Spawn.Child child, boolean wrapperForks) {
+        this.pid = child.pid();
+        this.identity = ProcessIdentity.of(pid).orElse(new ProcessIdentity(pid, 0, ""));
+        Thread.ofPlatform().daemon().stackSize(256 * 1024).name("vmm-wait-" + pid)
+                .start(() -> await(child.pidfd(), wrapperForks));
+    }
+
+    private void await(int pidfd, boolean wrapperForks) {
+        int vmmPidfd = wrapperForks ? openForkedVmm() : -1;
+        forkedVmmHeld.complete(vmmPidfd >= 0);
+        ChildExit end;
+        try {
+            end = Libc.waitPidfdExit(pidfd);
+        } catch (SysException e) {
+            // ECHILD: someone else reaped it and its status is lost; what containerd reports for a lost process
+            LOG.warn("VMM {}: its exit status is lost: {}", pid, e.getMessage());
+            end = ChildExit.exited(255);
+        } finally {
+            Libc.close(pidfd);
+        }
+        if (vmmPidfd >= 0) {
+            try {
+                end = vmmEnd(vmmPidfd, end);
+            } finally {
+                Libc.close(vmmPidfd);
+            }
+        }
+        exit.complete(end);
+    }
+
+    /**
+     * The forked VMM's own end, once its wrapper ended as {@code wrapperEnd}: read from its pidfd after its wrapper
+     * reaped it, or waited for when the wrapper died first (the VMM is then the daemon's, the subreaper's). The
+     * wrapper's end when neither can tell (a kernel before 6.15).
+     */
+    private ChildExit vmmEnd(int vmmPidfd, ChildExit wrapperEnd) {
+        Optional<ChildExit> reaped = Libc.pidfdExitInfo(vmmPidfd);
+        if (reaped.isPresent()) return reaped.get();
+        try {
+            return Libc.waitPidfdExit(vmmPidfd);
+        } catch (SysException e) {
+            LOG.debug("VMM under {}: its own end is unknown ({}), the wrapper {}", pid, e.getMessage(), wrapperEnd);
+            return wrapperEnd;
+        }
+    }
+
+    /** A pidfd on the VMM a wrapper forks, as soon as it has; -1 if the wrapper ends (or never forks) first. */
+    private int openForkedVmm() {
+        long deadline = System.nanoTime() + FORK_WAIT_NANOS;
+        while (System.nanoTime() < deadline) {
+            Optional<io.urunc.shim.runc.ProcStat> st = io.urunc.shim.runc.ProcStat.read(pid);
+            if (st.isEmpty() || st.get().zombie()) return -1;
+            ProcessIdentity vmm = VmmLookup.vmmUnder(identity);
+            if (!vmm.equals(identity)) {
+                try {
+                    int fd = Libc.pidfdOpen((int) vmm.pid());
+                    if (vmm.alive()) return fd;
+                    Libc.close(fd);
+                } catch (SysException e) {
+                    // gone already: the wrapper's end is all there is
+                    return -1;
+                }
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                return -1;
+            }
+        }
+        LOG.warn("VMM wrapper {} did not fork the VMM within {} s", pid, FORK_WAIT_NANOS / 1_000_000_000);
+        return -1;
     }
 
     /** The container's namespaces for the VMM: a command in front of its command line enters them. */
@@ -32,6 +118,11 @@ public final class VmProcess {
     public interface NamespaceEntry {
         /** The command that starts {@code argv} in these namespaces. */
         java.util.List<String> wrap(java.util.List<String> argv);
+
+        /** Whether the command in front forks the VMM (a new pid namespace): the VMM is then its child, not ours. */
+        default boolean forks() {
+            return false;
+        }
 
         NamespaceEntry HOST = argv -> argv;
     }
@@ -55,7 +146,7 @@ public final class VmProcess {
     /**
      * The files the shim opened for the VMM ({@link LaunchPlan#inheritedFiles}) on their descriptor numbers: a shell
      * right in front of the VMM re-opens each {@code /proc/<shim>/fd/<n>}, which gives the very file the shim opened
-     * (the ProcessBuilder passes only stdio), then execs the VMM.
+     * (the spawn passes only stdio), then execs the VMM.
      */
     static java.util.List<String> withInheritedFiles(Map<Integer, LaunchPlan.InheritedFile> files, java.util.List<String> argv) {
         if (files.isEmpty()) return argv;
@@ -78,35 +169,54 @@ public final class VmProcess {
             Files.writeString(f.getKey(), f.getValue());
             Files.setPosixFilePermissions(f.getKey(), PosixFilePermissions.fromString("rw-------"));
         }
-        ProcessBuilder pb = new ProcessBuilder(inCgroup(cgroup, namespaces.wrap(withInheritedFiles(plan.inheritedFiles(), plan.argv()))))
-                .redirectInput(io.stdinRedirect())
-                .redirectOutput(io.stdoutRedirect())
-                .redirectError(ProcessBuilder.Redirect.PIPE);
         // The VMM gets a clean environment: nothing of the shim's leaks into it.
-        Map<String, String> env = pb.environment();
-        env.clear();
-        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        Process p;
         HostNamespaces.requireOnHost("the VMM");
+        Spawn.Child child;
         try {
-            p = pb.start();
-        } catch (IOException e) {
+            child = Spawn.spawn(inCgroup(cgroup, namespaces.wrap(withInheritedFiles(plan.inheritedFiles(), plan.argv()))), Map.of("PATH", PATH),
+                    path(io.stdinRedirect()), path(io.stdoutRedirect()));
+        } catch (SysException e) {
             throw new IOException("cannot execute " + plan.argv().getFirst() + ": " + e.getMessage(), e);
         }
-        io.pumpStderr(p.getErrorStream());
-        return new VmProcess(p);
+        try {
+            io.pumpStderr(child.stderr());
+            return new VmProcess(child, namespaces.forks());
+        } catch (OutOfMemoryError noThread) {
+            // no thread to wait for it or read its stderr: the VMM must not run unwatched
+            try {
+                Libc.pidfdSendSignal(child.pidfd(), Libc.SIGKILL);
+                Libc.waitPidfdExit(child.pidfd());
+            } catch (SysException ignored) {
+                // gone already
+            }
+            Libc.close(child.pidfd());
+            throw new IOException("cannot watch " + plan.argv().getFirst() + ": " + noThread.getMessage(), noThread);
+        }
+    }
+
+    private static String path(ProcessBuilder.Redirect r) {
+        return r.file() == null ? "/dev/null" : r.file().getPath();
     }
 
     public long pid() {
-        return process.pid();
+        return pid;
     }
 
     public boolean alive() {
-        return process.isAlive();
+        return !exit.isDone();
     }
 
-    public CompletableFuture<Integer> exit() {
+    /** How the launched process (the VMM, or the wrapper in front of it, which ends as the VMM did) ended. */
+    public CompletableFuture<ChildExit> exit() {
         return exit;
+    }
+
+    /**
+     * Completes once the VMM under a forking wrapper is held by its own pidfd (true), or cannot be (false: it
+     * ended first, or there is no such wrapper); from then on its end is known exactly.
+     */
+    public CompletableFuture<Boolean> forkedVmmHeld() {
+        return forkedVmmHeld;
     }
 
     /** The launched process as the task record names it (the wrapper, when there is one). */
@@ -119,7 +229,7 @@ public final class VmProcess {
      * would swallow it, so the signal goes to the process the wrapper runs; until that one exists, to the wrapper.
      */
     public void signal(int signal) throws IOException {
-        if (!process.isAlive()) return;
+        if (!alive()) return;
         ProcessIdentity target = VmmLookup.vmmUnder(identity);
         if (!target.signal(signal) && !target.equals(identity)) identity.signal(signal);
     }

@@ -29,6 +29,15 @@ class RuncCommandsTest {
     }
 
     @Test
+    void execDetachesWithTheProcessSpecAPidFileAndOptionallyTheConsoleSocket() {
+        assertEquals(global("exec", "--process", "/r/x1.json", "--detach", "--pid-file", "/r/x1.pid", "c1"),
+                runc.exec("c1", Path.of("/r/x1.json"), Path.of("/r/x1.pid"), Optional.empty()));
+        assertEquals(global("exec", "--process", "/r/x1.json", "--detach", "--pid-file", "/r/x1.pid",
+                "--console-socket", "/r/x1.sock", "c1"),
+                runc.exec("c1", Path.of("/r/x1.json"), Path.of("/r/x1.pid"), Optional.of(Path.of("/r/x1.sock"))));
+    }
+
+    @Test
     void lifecycleCommands() {
         assertEquals(global("start", "c1"), runc.start("c1"));
         assertEquals(global("kill", "c1", "15"), runc.kill("c1", 15, false));

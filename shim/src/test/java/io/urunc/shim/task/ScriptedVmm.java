@@ -9,7 +9,6 @@ import io.urunc.vmm.VmControl;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,10 +22,14 @@ final class ScriptedVmm {
 
     private ScriptedVmm() {}
 
-    static final VmProcess.NamespaceEntry OWN_PID_NAMESPACE = argv -> {
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--"));
-        cmd.addAll(argv);
-        return cmd;
+    static final VmProcess.NamespaceEntry OWN_PID_NAMESPACE = new VmProcess.NamespaceEntry() {
+        public List<String> wrap(List<String> argv) {
+            return io.urunc.sys.NamespaceCommands.wrap(Map.of(), List.of(), true, argv);
+        }
+
+        public boolean forks() {
+            return true;
+        }
     };
 
     static final Hypervisor FAKE = new Hypervisor() {

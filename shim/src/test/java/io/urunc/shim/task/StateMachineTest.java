@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class StateMachineTest {
     @Test
     void fullLifeOfATask() throws Exception {
-        StateMachine m = new StateMachine("t1");
+        StateMachine m = new StateMachine("task t1");
         assertEquals(TaskState.CREATED, m.state());
         m.apply(Transition.START);
         m.apply(Transition.PAUSE);
@@ -23,7 +23,7 @@ class StateMachineTest {
 
     @Test
     void deletingARunningTaskIsRefusedWithAClearMessage() throws Exception {
-        StateMachine m = new StateMachine("web");
+        StateMachine m = new StateMachine("task web");
         m.apply(Transition.START);
         TtrpcException e = assertThrows(TtrpcException.class, () -> m.apply(Transition.DELETE));
         assertEquals(Code.FAILED_PRECONDITION, e.code());
@@ -33,7 +33,7 @@ class StateMachineTest {
 
     @Test
     void illegalTransitionsLeaveTheStateAlone() throws Exception {
-        StateMachine m = new StateMachine("t");
+        StateMachine m = new StateMachine("task t");
         assertThrows(TtrpcException.class, () -> m.apply(Transition.PAUSE));
         assertThrows(TtrpcException.class, () -> m.apply(Transition.RESUME));
         m.apply(Transition.START);
@@ -47,20 +47,20 @@ class StateMachineTest {
 
     @Test
     void aCreatedTaskCanBeDeletedOrKilled() throws Exception {
-        StateMachine a = new StateMachine("a");
+        StateMachine a = new StateMachine("task a");
         a.apply(Transition.DELETE);
-        StateMachine b = new StateMachine("b");
+        StateMachine b = new StateMachine("task b");
         assertTrue(b.tryApply(Transition.EXIT));
         assertEquals(TaskState.STOPPED, b.state());
     }
 
     @Test
     void anExitKnowsWhetherAStartCameFirstAndALaterStartIsRefused() throws Exception {
-        StateMachine started = new StateMachine("a");
+        StateMachine started = new StateMachine("task a");
         started.apply(Transition.START);
         assertTrue(started.exitAndTellIfStarted(), "its TaskExit must wait for TaskStart");
 
-        StateMachine created = new StateMachine("b");
+        StateMachine created = new StateMachine("task b");
         assertFalse(created.exitAndTellIfStarted(), "its TaskExit follows TaskCreate alone");
         TtrpcException e = assertThrows(TtrpcException.class, () -> created.apply(Transition.START));
         assertEquals("cannot start task b: it is stopped", e.getMessage());

@@ -39,6 +39,25 @@ class TaskLifecycleTest {
     }
 
     @Test
+    void anOomKillIsTaskOomRightBeforeTaskExitAndNeverBeforeTaskStart() throws Exception {
+        life.createPublished();
+        life.apply(Transition.START);
+        life.exited(42, 137, true);
+        assertEquals(List.of(), topics);
+        life.started(42);
+        assertEquals(List.of("/tasks/start", "/tasks/oom", "/tasks/exit"), topics);
+        assertEquals("t1", ((io.urunc.proto.events.TaskOOM) events.get(1)).getContainerId());
+        assertEquals(137, ((TaskExit) events.get(2)).getExitStatus());
+    }
+
+    @Test
+    void aFailedCreateHearsOfNoOomEither() {
+        life.createFailed();
+        life.exited(42, 137, true);
+        assertEquals(List.of(), topics);
+    }
+
+    @Test
     void aTaskKilledBeforeStartReportsItsExitAtOnce() {
         life.createPublished();
         life.exited(7, 137);
@@ -96,5 +115,44 @@ class TaskLifecycleTest {
         ExitStatus again = life.exited(7, 0);
         assertEquals(137, again.code());
         assertEquals(List.of("/tasks/exit"), topics);
+    }
+
+    @Test
+    void anExecProcessHasItsOwnEventsNamingItsExecId() throws Exception {
+        TaskLifecycle exec = TaskLifecycle.ofExec("t1", "e1", (topic, event) -> {
+            topics.add(topic);
+            events.add(event);
+        });
+        exec.createPublished();
+        exec.apply(Transition.START);
+        exec.exited(77, 3);
+        assertEquals(List.of(), topics, "its TaskExit waits for TaskExecStarted");
+        assertFalse(exec.exitPublished().isDone());
+        exec.started(77);
+        assertEquals(List.of("/tasks/exec-started", "/tasks/exit"), topics);
+        io.urunc.proto.events.TaskExecStarted started = (io.urunc.proto.events.TaskExecStarted) events.get(0);
+        assertEquals("t1", started.getContainerId());
+        assertEquals("e1", started.getExecId());
+        assertEquals(77, started.getPid());
+        TaskExit exit = (TaskExit) events.get(1);
+        assertEquals("t1", exit.getContainerId());
+        assertEquals("e1", exit.getId(), "the exit names the exec process, not the container");
+        assertEquals(3, exit.getExitStatus());
+        assertTrue(exec.exitPublished().isDone());
+        TtrpcException e = assertThrows(TtrpcException.class, () -> exec.apply(Transition.START));
+        assertEquals("cannot start exec process e1 of task t1: it is stopped", e.getMessage());
+    }
+
+    @Test
+    void anExecThatNeverRanAnswersWaitWithoutATaskExit() throws Exception {
+        TaskLifecycle exec = TaskLifecycle.ofExec("t1", "e2", (topic, event) -> topics.add(topic));
+        exec.createPublished();
+        exec.apply(Transition.START);
+        exec.endWithoutExit(255);
+        assertEquals(255, exec.exitFuture().get().code(), "Wait is answered");
+        assertTrue(exec.exitPublished().isDone(), "nobody waits for an exit that will not come");
+        assertEquals(TaskState.STOPPED, exec.state());
+        assertEquals(List.of(), topics);
+        exec.apply(Transition.DELETE);
     }
 }

@@ -7,26 +7,27 @@ import io.urunc.sys.SysException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The container's init, left to us (the subreaper) when {@code runc create} exits. Held through a pidfd
+ * A process of a runc container left to us (the subreaper) when runc exits: the init after {@code runc create}, an
+ * exec process after {@code runc exec --detach}. Held through a pidfd
  * opened as soon as its pid is known, and reaped by waiting on that pidfd on a dedicated platform thread:
  * never a wait on "any child", which would steal the JDK's own children.
  */
-final class InitProcess {
+final class ContainerProcess {
     private final int pid;
     private final int pidfd;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     /** Guards the pidfd number: once closed it may name another file. */
     private boolean closed;
 
-    private InitProcess(int pid, int pidfd) {
+    private ContainerProcess(int pid, int pidfd) {
         this.pid = pid;
         this.pidfd = pidfd;
     }
 
     /** Opens the pidfd (works for a zombie too) and starts the waiter; the future gets code or 128+signal. */
-    static InitProcess watch(int pid, String name) throws SysException {
-        InitProcess p = new InitProcess(pid, Libc.pidfdOpen(pid));
-        Thread.ofPlatform().daemon().name("init-wait-" + name).start(p::await);
+    static ContainerProcess watch(int pid, String name) throws SysException {
+        ContainerProcess p = new ContainerProcess(pid, Libc.pidfdOpen(pid));
+        Thread.ofPlatform().daemon().name("process-wait-" + name).start(p::await);
         return p;
     }
 
