@@ -139,6 +139,21 @@ class DeleteCommandTest {
     }
 
     @Test
+    void aRecordWrittenBeforeVolumesExistedIsStillCleanedUp(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path runDir = Files.createDirectories(state.resolve("t/c1"));
+        Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");
+        Files.writeString(record, """
+                {"id":"c1","namespace":"default","bundle":"/b","vmmPid":0,"vmmStartTime":0,"bootId":"","rootfsMount":"",
+                 "runDir":"%s","cgroupsPath":"","netns":"","tap":"","ownNetns":""}""".formatted(runDir));
+
+        deleteC1(state);
+
+        assertFalse(Files.exists(runDir), "a task of the previous version's daemon is released by the new binary");
+        assertFalse(Files.exists(record));
+    }
+
+    @Test
     void aRecordMissingAFieldIsReportedNotANullPointer(@TempDir Path dir) throws Exception {
         Path state = dir.resolve("state");
         Path record = Files.createDirectories(state.resolve("tasks/default")).resolve("c1.json");

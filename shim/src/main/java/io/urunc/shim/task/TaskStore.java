@@ -1,9 +1,12 @@
 package io.urunc.shim.task;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -30,6 +34,12 @@ public final class TaskStore {
             .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int MAX_RECORD_BYTES = 64 << 10;
+    /**
+     * Fields added after the first release, with the value that means what an older record meant by leaving them
+     * out: a daemon of the older version may still be running its tasks when the new binary's delete cleans them up.
+     */
+    private static final Map<String, JsonNode> ADDED_SINCE_FIRST_RECORDS =
+            Map.of("backends", JsonNodeFactory.instance.arrayNode());
 
     private final Path root;
 
@@ -62,7 +72,9 @@ public final class TaskStore {
         Path f = file(namespace, id);
         if (!Files.exists(f)) return Optional.empty();
         try {
-            return Optional.of(JSON.readValue(io.urunc.sys.BoundedRead.readAll(f, MAX_RECORD_BYTES), TaskRecord.class));
+            JsonNode tree = JSON.readTree(io.urunc.sys.BoundedRead.readAll(f, MAX_RECORD_BYTES));
+            if (tree instanceof ObjectNode fields) ADDED_SINCE_FIRST_RECORDS.forEach(fields::putIfAbsent);
+            return Optional.of(JSON.treeToValue(tree, TaskRecord.class));
         } catch (UnrecognizedPropertyException e) {
             throw new InvalidRecordException(f, "unknown field \"" + e.getPropertyName()
                     + "\" (written by another version of the shim?)");
