@@ -12,8 +12,7 @@ import io.urunc.shim.task.TaskStore;
 import io.urunc.shim.vm.QmpConnector;
 import io.urunc.sys.Libc;
 import io.urunc.ttrpc.TtrpcServer;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +24,7 @@ import java.util.concurrent.CountDownLatch;
  * group, and exits once it has had no task and no connection for the configured idle time.
  */
 final class Daemon {
-    private static final Logger LOG = LogManager.getLogger(Daemon.class);
+    private static final System.Logger LOG = System.getLogger(Daemon.class.getName());
 
     private final ShimArgs args;
     private final ShimConfig config;
@@ -44,7 +43,7 @@ final class Daemon {
         try {
             Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1);
         } catch (IOException e) {
-            LOG.warn("cannot become a child subreaper: {}", e.getMessage());
+            LOG.log(Level.WARNING, "cannot become a child subreaper: {0}", e.getMessage());
         }
         String ttrpcAddress = System.getenv().getOrDefault("TTRPC_ADDRESS", args.address() + ".ttrpc");
         EventPublisher events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
@@ -54,7 +53,7 @@ final class Daemon {
         TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(),
                 new RuncTasks(config, args.namespace()));
         TaskService service = new TaskService(factory, events, new TaskLocks(config.stateDir()), args.namespace(),
-                () -> LOG.debug("shutdown requested"));
+                () -> LOG.log(Level.DEBUG, "shutdown requested"));
         TtrpcServer server = service.register(TtrpcServer.builder()).build();
         Files.createDirectories(address.socket().getParent());
         removeStaleSocket(address.socket());
@@ -62,14 +61,18 @@ final class Daemon {
         OwnerOnly.file(address.socket());
         Files.createDirectories(address.pidFile().getParent());
         Files.writeString(address.pidFile(), Long.toString(ProcessHandle.current().pid()));
-        LOG.info("serving namespace {} on {} (pid {})", args.namespace(), address.socket(), ProcessHandle.current().pid());
+        ProcessHandle self = ProcessHandle.current();
+        // the kernel's start time of this process: 10 ms resolution
+        long sinceExec = self.info().startInstant().map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+        LOG.log(Level.INFO, "serving namespace {0} on {1} (pid {2}), {3} ms after exec", args.namespace(), address.socket(),
+                self.pid(), sinceExec);
         System.out.println("READY " + ProcessHandle.current().pid());
         System.out.flush();
         detachStdout();
 
         Thread.ofPlatform().daemon().name("idle-watch").start(() -> watchIdle(service, server));
         stop.await();
-        LOG.info("no tasks and no connections for {}: exiting", config.idleExit());
+        LOG.log(Level.INFO, "no tasks and no connections for {0}: exiting", config.idleExit());
         server.close();
         service.deleteAll();
         events.close();
@@ -95,7 +98,7 @@ final class Daemon {
                     continue;
                 }
             } catch (IOException e) {
-                LOG.warn("idle check: {}", e.getMessage());
+                LOG.log(Level.WARNING, "idle check: {0}", e.getMessage());
                 continue;
             }
             stop.countDown();
@@ -123,7 +126,7 @@ final class Daemon {
             Libc.dup2(fd, 1);
             Libc.close(fd);
         } catch (IOException e) {
-            LOG.warn("cannot detach stdout: {}", e.getMessage());
+            LOG.log(Level.WARNING, "cannot detach stdout: {0}", e.getMessage());
         }
     }
 

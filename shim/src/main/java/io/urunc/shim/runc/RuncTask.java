@@ -12,8 +12,7 @@ import io.urunc.shim.task.TaskState;
 import io.urunc.shim.task.Transition;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.ttrpc.TtrpcException;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
  * events as a unikernel task, through the shared {@link TaskLifecycle}.
  */
 public final class RuncTask implements Task {
-    private static final Logger LOG = LogManager.getLogger(RuncTask.class);
+    private static final System.Logger LOG = System.getLogger(RuncTask.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What {@link RuncTasks} prepared: the created container and everything to undo for it. */
@@ -103,7 +102,7 @@ public final class RuncTask implements Task {
     }
 
     private void onInitExit(int code) {
-        LOG.info("task {}: container init {} exited with {}", id(), pid(), code);
+        LOG.log(Level.INFO, "task {0}: container init {1} exited with {2}", id(), pid(), code);
         if (!setup.ownPidNamespace()) {
             // Without its own pid namespace nothing stops the init's children: end them as the runc shim does.
             Runc.quietly(setup.runc().kill(id(), io.urunc.sys.Libc.SIGKILL, true), setup.runc().logFile());
@@ -145,9 +144,9 @@ public final class RuncTask implements Task {
         try {
             run(setup.runc().delete(id(), true));
         } catch (TtrpcException e) {
-            LOG.warn("task {}: {}", id(), e.getMessage());
+            LOG.log(Level.WARNING, "task {0}: {1}", id(), e.getMessage());
         }
-        if (!life.awaitExit(5000)) LOG.warn("task {}: init {} did not end after runc delete", id(), pid());
+        if (!life.awaitExit(5000)) LOG.log(Level.WARNING, "task {0}: init {1} did not end after runc delete", id(), pid());
         setup.reaper().sweep();
         setup.cleanup().close();
         return life.exitStatus().orElse(new ExitStatus(128 + io.urunc.sys.Libc.SIGKILL, Instant.now()));

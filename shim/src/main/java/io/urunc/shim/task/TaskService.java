@@ -13,8 +13,7 @@ import io.urunc.ttrpc.CallContext;
 import io.urunc.ttrpc.Code;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.ttrpc.TtrpcServer;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.util.Map;
 import java.util.Optional;
@@ -26,7 +25,7 @@ import java.util.concurrent.ExecutionException;
  * unikernel has no second process.
  */
 public final class TaskService {
-    private static final Logger LOG = LogManager.getLogger(TaskService.class);
+    private static final System.Logger LOG = System.getLogger(TaskService.class.getName());
     public static final String SERVICE = "containerd.task.v2.Task";
     private static final java.time.Duration LOCK_TIMEOUT = java.time.Duration.ofSeconds(30);
 
@@ -116,6 +115,7 @@ public final class TaskService {
         if (tasks.containsKey(r.getId()) || !creating.add(r.getId())) {
             throw TtrpcException.alreadyExists("task " + r.getId() + " already exists");
         }
+        long began = System.nanoTime();
         try (TaskLocks.Held ignored = lock(r.getId())) {
             Task task = factory.create(r, events);
             if (call.abandoned()) {
@@ -130,10 +130,11 @@ public final class TaskService {
                             .setStderr(r.getStderr()).setTerminal(r.getTerminal()))
                     .setPid(task.pid()).build());
             task.lifecycle().createPublished();
-            LOG.info("task {} created (VMM pid {})", r.getId(), task.pid());
+            LOG.log(Level.INFO, "task {0} created (VMM pid {1}) in {2} ms", r.getId(), task.pid(),
+                    (System.nanoTime() - began) / 1_000_000);
             return CreateTaskResponse.newBuilder().setPid(task.pid()).build();
         } catch (TtrpcException | RuntimeException e) {
-            LOG.warn("create {} failed: {}", r.getId(), e.getMessage());
+            LOG.log(Level.WARNING, "create {0} failed: {1}", r.getId(), e.getMessage());
             throw e;
         } finally {
             creating.remove(r.getId());
@@ -146,9 +147,9 @@ public final class TaskService {
         try {
             task.delete();
         } catch (TtrpcException | RuntimeException e) {
-            LOG.warn("task {}: rolling back its create: {}", task.id(), e.getMessage());
+            LOG.log(Level.WARNING, "task {0}: rolling back its create: {1}", task.id(), e.getMessage());
         }
-        LOG.warn("task {}: its caller gave up on the create; rolled back", task.id());
+        LOG.log(Level.WARNING, "task {0}: its caller gave up on the create; rolled back", task.id());
     }
 
     /** Serialises Create and Delete with {@code shim delete} of the same task (another process). */
@@ -163,7 +164,7 @@ public final class TaskService {
     private StartResponse start(StartRequest r) throws TtrpcException {
         noExec(r.getExecId());
         int pid = task(r.getId()).start();
-        LOG.info("task {} started", r.getId());
+        LOG.log(Level.INFO, "task {0} started", r.getId());
         return StartResponse.newBuilder().setPid(pid).build();
     }
 
@@ -219,7 +220,7 @@ public final class TaskService {
         tasks.remove(r.getId());
         events.publish("/tasks/delete", TaskDelete.newBuilder().setContainerId(t.id()).setId(t.id())
                 .setPid(pid).setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build());
-        LOG.info("task {} deleted (exit {})", t.id(), e.code());
+        LOG.log(Level.INFO, "task {0} deleted (exit {1})", t.id(), e.code());
         return DeleteResponse.newBuilder().setPid(pid).setExitStatus(e.code())
                 .setExitedAt(Timestamps.of(e.at())).build();
     }
@@ -263,7 +264,7 @@ public final class TaskService {
                 t.exitFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
                 t.delete();
             } catch (Exception e) {
-                LOG.warn("task {}: cleanup at exit: {}", t.id(), e.getMessage());
+                LOG.log(Level.WARNING, "task {0}: cleanup at exit: {1}", t.id(), e.getMessage());
             }
         }
         tasks.clear();

@@ -5,8 +5,7 @@ import io.urunc.shim.vm.Cgroup;
 import io.urunc.shim.vm.VmProcess;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.VmControl;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -23,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * fails Create with its own words, and Start costs only a QMP {@code cont}.
  */
 public final class UnikernelTask implements Task {
-    private static final Logger LOG = LogManager.getLogger(UnikernelTask.class);
+    private static final System.Logger LOG = System.getLogger(UnikernelTask.class.getName());
     private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("kill-grace").factory());
 
@@ -119,7 +118,7 @@ public final class UnikernelTask implements Task {
         try {
             java.nio.file.Files.deleteIfExists(file);
         } catch (IOException e) {
-            LOG.debug("cannot remove {} (the run dir goes at delete anyway): {}", file, e.getMessage());
+            LOG.log(Level.DEBUG, "cannot remove {0} (the run dir goes at delete anyway): {1}", file, e.getMessage());
         }
     }
 
@@ -163,7 +162,7 @@ public final class UnikernelTask implements Task {
         } catch (Exception e) {
             throw TtrpcException.internal("task " + id() + ": the VMM held since Create did not stop: " + e.getMessage());
         }
-        LOG.info("task {}: its network was configured after Create: VMM started again with it", id());
+        LOG.log(Level.INFO, "task {0}: its network was configured after Create: VMM started again with it", id());
         startVmm();
     }
 
@@ -177,7 +176,7 @@ public final class UnikernelTask implements Task {
         } catch (IOException e) {
             try {
                 vmm.exit().get(2, TimeUnit.SECONDS);
-                LOG.debug("task {}: the guest ended before QEMU answered cont", id());
+                LOG.log(Level.DEBUG, "task {0}: the guest ended before QEMU answered cont", id());
             } catch (Exception stillRunning) {
                 throw e;
             }
@@ -189,7 +188,7 @@ public final class UnikernelTask implements Task {
         VmControl c = control;
         Optional<String> why = c == null ? Optional.empty() : c.stopReason(Duration.ofSeconds(1));
         int code = signal != null ? 128 + signal : setup.hypervisor().containerExitCode(rawStatus, why);
-        LOG.info("task {}: VMM {} exited with status {}{} -> exit code {}", id(), pid(), rawStatus, why.map(r -> " (" + r + ")").orElse(""), code);
+        LOG.log(Level.INFO, "task {0}: VMM {1} exited with status {2}{3} -> exit code {4}", id(), pid(), rawStatus, why.map(r -> " (" + r + ")").orElse(""), code);
         if (c != null) c.close();
         setup.io().closeOutputs();
         life.exited(pid(), code);
@@ -245,7 +244,7 @@ public final class UnikernelTask implements Task {
             try {
                 c.powerdown();
             } catch (IOException e) {
-                LOG.warn("task {}: power-off request failed ({}), stopping the VMM", id(), e.getMessage());
+                LOG.log(Level.WARNING, "task {0}: power-off request failed ({1}), stopping the VMM", id(), e.getMessage());
                 forceKill(p);
                 return;
             }
@@ -260,11 +259,11 @@ public final class UnikernelTask implements Task {
     private void killAfterGrace(VmProcess p) {
         TIMERS.schedule(() -> {
             if (p.alive()) {
-                LOG.info("task {}: VMM still runs {} after the stop request, killing it", id(), killGrace);
+                LOG.log(Level.INFO, "task {0}: VMM still runs {1} after the stop request, killing it", id(), killGrace);
                 try {
                     forceKill(p);
                 } catch (IOException e) {
-                    LOG.warn("task {}: kill failed: {}", id(), e.getMessage());
+                    LOG.log(Level.WARNING, "task {0}: kill failed: {1}", id(), e.getMessage());
                 }
             }
         }, killGrace.toMillis(), TimeUnit.MILLISECONDS);
@@ -307,7 +306,7 @@ public final class UnikernelTask implements Task {
                 // the task's exit, not just the process's: onVmmExit records it
                 life.exitFuture().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
-                LOG.warn("task {}: VMM {} did not stop: {}", id(), p.pid(), e.getMessage());
+                LOG.log(Level.WARNING, "task {0}: VMM {1} did not stop: {2}", id(), p.pid(), e.getMessage());
             }
         }
         setup.cleanup().close();
