@@ -33,6 +33,7 @@ public final class DaemonLog extends System.LoggerFinder {
     /** From now on lines at {@code level} (debug, info, warn, error) and above are appended to {@code file}. */
     static void toFile(Path file, String level) throws IOException {
         threshold = severity(level);
+        java.nio.file.Files.createDirectories(file.getParent());
         out = new FileOutputStream(file.toFile(), true);
     }
 
