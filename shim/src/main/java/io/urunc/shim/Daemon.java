@@ -15,6 +15,9 @@ import io.urunc.ttrpc.TtrpcServer;
 import java.lang.System.Logger.Level;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -30,6 +33,9 @@ final class Daemon {
     private final ShimConfig config;
     private final DaemonAddress address;
     private final CountDownLatch stop = new CountDownLatch(1);
+    private TaskService service;
+    private TtrpcServer server;
+    private EventPublisher events;
 
     Daemon(ShimArgs args, ShimConfig config) {
         this.args = args;
@@ -38,25 +44,45 @@ final class Daemon {
         this.address = new DaemonAddress(hex, Path.of(args.socket()), config.stateDir());
     }
 
-    /** Binds, reports READY on stdout, and serves until idle. */
+    /**
+     * Binds, reports READY on stdout, and serves until idle. Whoever spawned it (the launcher, or {@code start} in Java)
+     * holds no lock: the daemon decides under the group's lock, the one {@link IdleExit} takes, whether it serves or
+     * another daemon of the group already does. In that case it reports READY too (the address is the same) and ends.
+     */
     void run() throws Exception {
+        Files.createDirectories(address.lockFile().getParent());
+        try (FileChannel lockChannel = FileChannel.open(address.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = lockChannel.lock()) {
+            if (StartCommand.connectable(address.socket())) {
+                LOG.log(Level.INFO, "{0} is already served: this daemon ends", address.socket());
+                System.out.println("READY served by another daemon");
+                System.out.flush();
+                return;
+            }
+            serve();
+        }
+        awaitIdle();
+    }
+
+    private void serve() throws Exception {
         try {
             Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1);
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot become a child subreaper: {0}", e.getMessage());
         }
         String ttrpcAddress = System.getenv().getOrDefault("TTRPC_ADDRESS", args.address() + ".ttrpc");
-        EventPublisher events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
+        events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
         OwnerOnly.directory(config.stateDir());
         TaskStore store = new TaskStore(config.stateDir());
         MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
         TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(),
                 new RuncTasks(config, args.namespace()));
-        TaskService service = new TaskService(factory, events, new TaskLocks(config.stateDir()), args.namespace(),
+        service = new TaskService(factory, events, new TaskLocks(config.stateDir()), args.namespace(),
                 () -> LOG.log(Level.DEBUG, "shutdown requested"));
-        TtrpcServer server = service.register(TtrpcServer.builder()).build();
+        server = service.register(TtrpcServer.builder()).build();
         Files.createDirectories(address.socket().getParent());
-        removeStaleSocket(address.socket());
+        // not connectable under the lock: a socket file left there is a dead daemon's
+        Files.deleteIfExists(address.socket());
         server.bind(address.socket());
         OwnerOnly.file(address.socket());
         Files.createDirectories(address.pidFile().getParent());
@@ -67,7 +93,11 @@ final class Daemon {
         System.out.println("READY " + ProcessHandle.current().pid());
         System.out.flush();
         detachStdout();
+    }
 
+    private void awaitIdle() throws Exception {
+        TaskService service = this.service;
+        TtrpcServer server = this.server;
         Thread.ofPlatform().daemon().name("idle-watch").start(() -> watchIdle(service, server));
         stop.await();
         LOG.log(Level.INFO, "no tasks and no connections for {0}: exiting", config.idleExit());
@@ -102,19 +132,6 @@ final class Daemon {
             stop.countDown();
             return;
         }
-    }
-
-    private static void removeStaleSocket(Path socket) throws IOException {
-        for (int i = 0; i < 50 && StartCommand.connectable(socket); i++) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (StartCommand.connectable(socket)) throw new IOException(socket + " is served by another process");
-        Files.deleteIfExists(socket);
     }
 
     /** After READY nobody reads our stdout: point fd 1 at /dev/null so stray prints cannot block or fail. */

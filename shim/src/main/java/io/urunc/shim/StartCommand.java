@@ -45,10 +45,14 @@ final class StartCommand {
         io.urunc.shim.io.OwnerOnly.directory(config.stateDir());
         Files.createDirectories(daemon.pidFile().getParent());
         touch(daemon.wantedFile());
+        boolean served;
+        // under the lock an idle daemon takes to leave: a daemon found here stays (the wanted file is fresh)
         try (FileChannel lockChannel = FileChannel.open(daemon.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = lockChannel.lock()) {
-            if (!connectable(daemon.socket())) spawnDaemon(args, daemon);
+            served = connectable(daemon.socket());
         }
+        // the daemon takes that lock itself to bind, or finds the group served by another one started meanwhile
+        if (!served) spawnDaemon(args, daemon);
         writeAddressFile(bundleDir, daemon.uri());
         return daemon.uri();
     }

@@ -21,6 +21,7 @@ class LauncherAotCacheTest {
     private static final String FAKE_JAVA = """
             #!/bin/sh
             echo "$* | env=$URUNC_JVM_OPTIONS" >> "$(dirname "$0")/calls"
+            case " $* " in *" daemon "*) echo "READY 1" ;; esac
             for a in "$@"; do
               case "$a" in -XX:AOTCache=*) [ -n "$create" ] && echo cache > "${a#-XX:AOTCache=}" ;; -XX:AOTMode=create) create=1 ;; esac
             done
@@ -38,17 +39,55 @@ class LauncherAotCacheTest {
     }
 
     private static List<String> launch(Path dir, String... args) throws Exception {
+        return launch(dir, new StringBuilder(), args);
+    }
+
+    private static List<String> launch(Path dir, StringBuilder output, String... args) throws Exception {
         Files.deleteIfExists(dir.resolve("calls"));
         ProcessBuilder pb = new ProcessBuilder("sh", Path.of("bin/containerd-shim-urunc-v2").toAbsolutePath().toString());
         pb.command().addAll(List.of(args));
         pb.environment().put("URUNC_HOME", dir.resolve("home").toString());
         pb.environment().put("URUNC_JAVA", dir.resolve("java").toString());
+        pb.environment().put("URUNC_CONFIG_FILE", dir.resolve("config.toml").toString());
+        pb.environment().remove("URUNC_DAEMON_JAVA_OPTS");
+        Files.writeString(dir.resolve("config.toml"), "[shim]\nstate_dir = \"" + dir.resolve("state") + "\"\n");
+        pb.directory(Files.createDirectories(dir.resolve("bundle")).toFile());
         pb.redirectErrorStream(true);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        output.append(out);
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
         return Files.readAllLines(dir.resolve("calls"));
+    }
+
+    @Test
+    void coldStartSpawnsTheDaemonDirectlyWithStartCommandsOptions(@TempDir Path dir) throws Exception {
+        Path home = home(dir);
+        String classpath = home.resolve("lib/a.jar") + ":" + home.resolve("lib/b.jar");
+        launch(dir, "aot-train");
+        String address = dir.resolve("containerd.sock").toString();
+        DaemonAddress daemon = DaemonAddress.of(address, "ns1", "", dir.resolve("state"));
+        StringBuilder out = new StringBuilder();
+
+        List<String> calls = launch(dir, out, "-namespace", "ns1", "-address", address, "-publish-binary", "/usr/bin/containerd",
+                "-id", "c1", "start");
+
+        assertEquals("unix://" + daemon.socket(), out.toString(), "the address, nothing else");
+        assertEquals("unix://" + daemon.socket(), Files.readString(dir.resolve("bundle/address")));
+        assertEquals(1, calls.size(), "one JVM: the daemon's, no Java start: " + calls);
+        String call = calls.getFirst();
+        String launcherOptions = call.substring(call.indexOf("env=") + 4);
+        String options = call.substring(0, call.indexOf(" -cp "));
+        assertEquals(String.join(" ", StartCommand.daemonJvmOptions(java.util.Map.of("URUNC_JVM_OPTIONS", launcherOptions))),
+                options, "the daemon the launcher spawns runs as the one Java's start spawns");
+        assertTrue(options.contains("-XX:AOTCache="), options);
+        assertEquals("-cp " + classpath + " io.urunc.shim.Main -namespace ns1 -address " + address
+                + " -publish-binary /usr/bin/containerd -socket " + daemon.socket() + " -id c1 daemon",
+                call.substring(call.indexOf(" -cp ") + 1, call.indexOf(" | env=")));
+        assertTrue(Files.exists(daemon.wantedFile()), "marked wanted before the daemon could decide to leave");
+        assertFalse(Files.list(daemon.pidFile().getParent()).anyMatch(f -> f.toString().endsWith(".ready")),
+                "its readiness pipe is gone");
     }
 
     @Test
