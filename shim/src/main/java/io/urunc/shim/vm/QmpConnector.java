@@ -69,12 +69,17 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
     }
 
     private static TtrpcException failed(Hypervisor hypervisor, VmProcess vmm, TaskIo io) {
-        int status = vmm.exit().getNow(-1);
+        int status;
         try {
+            // dead, but the JDK's reaper may not have reported its status yet
+            status = vmm.exit().get(2, TimeUnit.SECONDS);
             // let the stderr pump catch the last words
             Thread.sleep(50);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            status = vmm.exit().getNow(-1);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            status = -1;
         }
         String why = io.stderrTail();
         return TtrpcException.failedPrecondition(hypervisor.name() + " exited with status " + status
