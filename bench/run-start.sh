@@ -93,7 +93,7 @@ kb() { awk -v k="$1" '$1==k":" {s+=$2} END {print s+0}' "$2" 2>/dev/null; }
 sum_mem() { local key=$1; shift; local s=0; for p in "$@"; do s=$(( s + $(kb $key /proc/$p/smaps_rollup) )); done; echo $s; }
 mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 upids() { pgrep -f "io.urunc.shim.Main -namespace $1 -address $S/c.sock .* daemon" || true; }
-rpids() { for p in $(pgrep -f "containerd-shim-runc-v2 -namespace $1 " || true); do echo $p; done; }
+rpids() { pgrep -f "containerd-shim-runc-v2 -namespace $1 .*-address $S/c.sock" || true; }
 
 # bench_memory: RSS/PSS (KiB) of the urunc daemon and of the runc shims with 0 (idle daemon) and COUNTS tasks;
 # fills MEM rows "n|urss|upss|rrss|rpss"
