@@ -21,6 +21,8 @@ cp shim/target/dist/lib/*.jar "$PREFIX/lib/urunc/lib/"
 sed -e "s#@URUNC_HOME@#$PREFIX/lib/urunc#" -e "s#@URUNC_JAVA@#$JAVA_HOME/bin/java#" \
     shim/target/dist/bin/containerd-shim-urunc-v2 > "$PREFIX/bin/containerd-shim-urunc-v2"
 chmod 755 "$PREFIX/bin/containerd-shim-urunc-v2"
+# the AOT cache of the installed jars (a training run of the daemon, a few seconds); without it starts are slower
+"$PREFIX/bin/containerd-shim-urunc-v2" aot-train || echo "warning: no AOT cache (the shim works, its cold start is slower)" >&2
 cp builder/target/urunc-build.jar "$PREFIX/lib/urunc/urunc-build.jar"
 cat > "$PREFIX/bin/urunc-build" <<SH
 #!/bin/sh

@@ -1,7 +1,6 @@
 package io.urunc.network;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +65,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class UnikernelNetwork {
     static final int FILTER_PREF = 49374;
-    private static final Logger LOG = LogManager.getLogger(UnikernelNetwork.class);
+    private static final System.Logger LOG = System.getLogger(UnikernelNetwork.class.getName());
     private static final ReentrantLock LOCK = new ReentrantLock();
 
     private UnikernelNetwork() {}
@@ -119,7 +118,7 @@ public final class UnikernelNetwork {
 
     private static void remove(Path netns, String tapName, String expectedContainerId) {
         if (!Files.exists(netns)) {
-            LOG.debug("network namespace {} is gone; nothing to detach", netns);
+            LOG.log(Level.DEBUG, "network namespace {0} is gone; nothing to detach", netns);
             return;
         }
         LOCK.lock();
@@ -129,12 +128,12 @@ public final class UnikernelNetwork {
             if (tap.isEmpty()) return;
             Optional<TapMark> mark = TapMark.decode(tap.get().alias());
             if (!tap.get().kind().equals("tun")) {
-                LOG.warn("{} in {} is a '{}' link, not one of our taps: left alone", tapName, netns, tap.get().kind());
+                LOG.log(Level.WARNING, "{0} in {1} is a ''{2}'' link, not one of our taps: left alone", tapName, netns, tap.get().kind());
                 return;
             }
             if (expectedContainerId != null && mark.isPresent()
                     && !mark.get().containerId().equals(expectedContainerId)) {
-                LOG.warn("tap {} in {} belongs to container {}, not {}: left alone", tapName, netns,
+                LOG.log(Level.WARNING, "tap {0} in {1} belongs to container {2}, not {3}: left alone", tapName, netns,
                         mark.get().containerId(), expectedContainerId);
                 return;
             }
@@ -146,7 +145,7 @@ public final class UnikernelNetwork {
             }
             quietly(commands, "ip", "link", "del", "dev", tapName);
         } catch (NetworkException e) {
-            LOG.warn("cleanup of {} in {} incomplete: {}", tapName, netns, e.getMessage());
+            LOG.log(Level.WARNING, "cleanup of {0} in {1} incomplete: {2}", tapName, netns, e.getMessage());
         } finally {
             LOCK.unlock();
         }
@@ -160,7 +159,7 @@ public final class UnikernelNetwork {
             ours = new NetnsInspector(commands).ingressFilters(uplink).stream()
                     .anyMatch(f -> f.pref() == FILTER_PREF && tapName.equals(f.redirectTo()));
         } catch (CommandFailedException e) {
-            LOG.debug("uplink {} of {} not inspectable ({}): nothing to remove there", uplink, tapName, e.stderr());
+            LOG.log(Level.DEBUG, "uplink {0} of {1} not inspectable ({2}): nothing to remove there", uplink, tapName, e.stderr());
             return;
         }
         if (ours) {
@@ -198,7 +197,7 @@ public final class UnikernelNetwork {
 
     private static void quietly(Commands commands, String... argv) throws NetworkException {
         Commands.Result r = commands.tryRun(argv);
-        if (!r.ok()) LOG.debug("'{}' in {}: {}", String.join(" ", argv), commands.netns(), r.stderr().strip());
+        if (!r.ok()) LOG.log(Level.DEBUG, "''{0}'' in {1}: {2}", String.join(" ", argv), commands.netns(), r.stderr().strip());
     }
 
     /** One attach: every step that creates something pushes its undo, run in reverse on failure. */
@@ -229,7 +228,7 @@ public final class UnikernelNetwork {
             boolean interfaceTaken = links.stream().map(l -> TapMark.decode(l.alias()))
                     .anyMatch(m -> m.isPresent() && m.get().mode().equals(NetworkAttachment.REDIRECT));
             if (candidates.isEmpty() && !interfaceTaken) {
-                LOG.info("no Ethernet interface with IPv4 in {}: container {} gets a VM without NIC",
+                LOG.log(Level.INFO, "no Ethernet interface with IPv4 in {0}: container {1} gets a VM without NIC",
                         commands.netns(), containerId);
                 return new NetworkAttachment(commands.netns(), null, Optional.empty(), NetworkAttachment.NONE);
             }
@@ -253,7 +252,7 @@ public final class UnikernelNetwork {
                         + " and is not a leftover of container " + containerId + " (alias '"
                         + existing.get().alias() + "')");
             }
-            LOG.warn("removing leftover tap {} of container {} in {}", tapName, containerId, commands.netns());
+            LOG.log(Level.WARNING, "removing leftover tap {0} of container {1} in {2}", tapName, containerId, commands.netns());
             if (mark.get().mode().equals(NetworkAttachment.ROUTED)) removeRouting(commands, mark.get(), tapName);
             else if (mark.get().uplink() != null) removeUplinkRedirect(commands, mark.get(), tapName);
             commands.run("ip", "link", "del", "dev", tapName);
@@ -296,7 +295,7 @@ public final class UnikernelNetwork {
             }
             GuestNetworkConfig guest = new GuestNetworkConfig(block.guestAddress(), PrivateSubnets.Block.PREFIX,
                     block.hostAddress(), TapNames.privateMacFor(containerId), uplink.mtu(), dns(null));
-            LOG.info("container {}: routed tap {} in {}, guest {}/30 behind pod IP {} on {} (ports {}{})", containerId,
+            LOG.log(Level.INFO, "container {0}: routed tap {1} in {2}, guest {3}/30 behind pod IP {4} on {5} (ports {6}{7})", containerId,
                     tapName, commands.netns(), guest.ipv4(), podIp, uplink.name(), options.ports(),
                     catchAll ? ", and every port nothing in the pod listens on" : "");
             return new NetworkAttachment(commands.netns(), tapName, Optional.of(guest), NetworkAttachment.ROUTED);
@@ -350,7 +349,7 @@ public final class UnikernelNetwork {
             Link.Address address = uplink.ipv4().getFirst();
             GuestNetworkConfig guest = new GuestNetworkConfig(address.address(), address.prefixLength(), gateway,
                     uplink.mac(), uplink.mtu(), dns(gateway));
-            LOG.info("container {}: tap {} redirected to {} in {}, guest {}/{}", containerId, tapName, uplink.name(),
+            LOG.log(Level.INFO, "container {0}: tap {1} redirected to {2} in {3}, guest {4}/{5}", containerId, tapName, uplink.name(),
                     commands.netns(), guest.ipv4(), guest.prefixLength());
             return new NetworkAttachment(commands.netns(), tapName, Optional.of(guest), NetworkAttachment.REDIRECT);
         }
@@ -365,7 +364,7 @@ public final class UnikernelNetwork {
             run(null, "ip", "addr", "add", block.hostAddress() + "/" + PrivateSubnets.Block.PREFIX, "dev", tapName);
             GuestNetworkConfig guest = new GuestNetworkConfig(block.guestAddress(), PrivateSubnets.Block.PREFIX,
                     block.hostAddress(), TapNames.privateMacFor(containerId), mtu, dns(null));
-            LOG.info("container {}: private tap {} in {}, guest {}/30 (the namespace's interface already serves a VM)",
+            LOG.log(Level.INFO, "container {0}: private tap {1} in {2}, guest {3}/30 (the namespace''s interface already serves a VM)",
                     containerId, tapName, commands.netns(), guest.ipv4());
             return new NetworkAttachment(commands.netns(), tapName, Optional.of(guest), NetworkAttachment.PRIVATE);
         }
@@ -394,7 +393,7 @@ public final class UnikernelNetwork {
                 try {
                     quietly(commands, argv);
                 } catch (NetworkException e) {
-                    LOG.warn("rollback step '{}' failed: {}", String.join(" ", argv), e.getMessage());
+                    LOG.log(Level.WARNING, "rollback step ''{0}'' failed: {1}", String.join(" ", argv), e.getMessage());
                 }
             }
         }

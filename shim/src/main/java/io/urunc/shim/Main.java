@@ -27,6 +27,15 @@ public final class Main {
             out.flush();
             return;
         }
+        if (args.action().equals("train")) {
+            // the AOT cache's training run (launcher: aot-train); it brings its own configuration
+            try {
+                Training.run(Path.of(args.bundle()));
+                System.exit(0);
+            } catch (Exception e) {
+                fail("train", e.toString());
+            }
+        }
         ShimConfig config;
         try {
             config = ConfigLoader.load(System.getenv());
@@ -57,9 +66,9 @@ public final class Main {
             }
             case "daemon" -> {
                 String level = args.debug() ? "debug" : config.logLevel();
-                Logging.toFile(config.stateDir().resolve("log").resolve(
-                        Path.of(args.socket()).getFileName().toString().substring(0, 16) + ".log"), level);
                 try {
+                    DaemonLog.toFile(config.stateDir().resolve("log").resolve(
+                            Path.of(args.socket()).getFileName().toString().substring(0, 16) + ".log"), level);
                     new Daemon(args, config).run();
                     System.exit(0);
                 } catch (Exception e) {

@@ -45,10 +45,14 @@ final class StartCommand {
         io.urunc.shim.io.OwnerOnly.directory(config.stateDir());
         Files.createDirectories(daemon.pidFile().getParent());
         touch(daemon.wantedFile());
+        boolean served;
+        // under the lock an idle daemon takes to leave: a daemon found here stays (the wanted file is fresh)
         try (FileChannel lockChannel = FileChannel.open(daemon.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = lockChannel.lock()) {
-            if (!connectable(daemon.socket())) spawnDaemon(args, daemon);
+            served = connectable(daemon.socket());
         }
+        // the daemon takes that lock itself to bind, or finds the group served by another one started meanwhile
+        if (!served) spawnDaemon(args, daemon);
         writeAddressFile(bundleDir, daemon.uri());
         return daemon.uri();
     }
@@ -74,7 +78,7 @@ final class StartCommand {
         // setsid: the daemon must not share containerd's process group or session (signals, terminals).
         cmd.add("setsid");
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(daemonJvmOptions());
+        cmd.addAll(daemonJvmOptions(System.getenv()));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
@@ -118,15 +122,18 @@ final class StartCommand {
     }
 
     /**
-     * Small and quick to start: one daemon serves many tasks, so its footprint is what users pay. 64 MiB of heap:
-     * 7 MiB base, under 50 KiB per running task, at most 4 metadata reads of ~6 MiB at once (see TaskFactory).
+     * The daemon runs with the JVM options the launcher gave this JVM ({@code URUNC_JVM_OPTIONS}: the launcher is
+     * their one source, AOT cache included), so one AOT cache serves both; {@code URUNC_DAEMON_JAVA_OPTS} replaces
+     * them. The daemon's stderr is its log file: JVM warnings go there.
      */
-    static List<String> daemonJvmOptions() {
-        String custom = System.getenv("URUNC_DAEMON_JAVA_OPTS");
+    static List<String> daemonJvmOptions(Map<String, String> env) {
+        String custom = env.get("URUNC_DAEMON_JAVA_OPTS");
         if (custom != null && !custom.isBlank()) return List.of(custom.trim().split("\\s+"));
-        return List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-Xss512k",
-                "-XX:ReservedCodeCacheSize=16m", "-XX:+UseCompactObjectHeaders",
-                "--enable-native-access=ALL-UNNAMED", "-Dio.netty.allocator.type=unpooled");
+        String launcher = env.getOrDefault("URUNC_JVM_OPTIONS", "").trim();
+        List<String> options = new ArrayList<>(launcher.isEmpty()
+                ? List.of("--enable-native-access=ALL-UNNAMED") : List.of(launcher.split("\\s+")));
+        options.add("-Xlog:all=warning:stderr");
+        return options;
     }
 
     static void writeAddressFile(Path bundleDir, String address) throws IOException {

@@ -43,40 +43,67 @@ public final class Libc {
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
-    private static final MethodHandle OPEN = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle OPENAT = bind("openat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 3);
-    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
-    private static final MethodHandle MOUNT = bind("mount",
+    private static final Downcall OPEN = new Downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    private static final Downcall OPENAT = new Downcall("openat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 3);
+    private static final Downcall CLOSE = new Downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final Downcall IOCTL = new Downcall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    private static final Downcall MOUNT = new Downcall("mount",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), -1);
-    private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle SETNS = bind("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle UNSHARE = bind("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle PRCTL = bind("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), 1);
-    private static final MethodHandle KILL = bind("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle DUP2 = bind("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle PIPE2 = bind("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle MKFIFO = bind("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle SYSCALL4 = bind("syscall",
+    private static final Downcall UMOUNT2 = new Downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
+    private static final Downcall SETNS = new Downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final Downcall UNSHARE = new Downcall("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final Downcall PRCTL = new Downcall("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), 1);
+    private static final Downcall KILL = new Downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final Downcall DUP2 = new Downcall("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final Downcall PIPE2 = new Downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
+    private static final Downcall MKFIFO = new Downcall("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
+    private static final Downcall SYSCALL4 = new Downcall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
-    private static final MethodHandle WAITID = bind("waitid",
+    private static final Downcall WAITID = new Downcall("waitid",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle GETPID = bindPlain("getpid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETUID = bindPlain("geteuid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle STRERROR = bindPlain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final Downcall GETPID = Downcall.plain("getpid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall GETUID = Downcall.plain("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall STRERROR = Downcall.plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     private Libc() {}
 
-    private static MethodHandle bind(String name, FunctionDescriptor fd, int firstVariadic) {
-        Linker.Option capture = Linker.Option.captureCallState("errno");
-        Linker.Option[] options = firstVariadic < 0
-                ? new Linker.Option[] {capture}
-                : new Linker.Option[] {capture, Linker.Option.firstVariadicArg(firstVariadic)};
-        return LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), fd, options);
-    }
+    /**
+     * A downcall bound at its first call: binding one generates classes (together ~0.1-0.2 s of CPU for all of them,
+     * which an AOT cache cannot hold), and the daemon needs four of them to start.
+     */
+    private static final class Downcall {
+        private final String name;
+        private final FunctionDescriptor descriptor;
+        private final Linker.Option[] options;
+        private volatile MethodHandle handle;
 
-    private static MethodHandle bindPlain(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), fd);
+        /** With errno captured; {@code firstVariadic} is the index of the first variadic argument, or -1. */
+        Downcall(String name, FunctionDescriptor descriptor, int firstVariadic) {
+            this(name, descriptor, firstVariadic < 0
+                    ? new Linker.Option[] {Linker.Option.captureCallState("errno")}
+                    : new Linker.Option[] {Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(firstVariadic)});
+        }
+
+        private Downcall(String name, FunctionDescriptor descriptor, Linker.Option[] options) {
+            this.name = name;
+            this.descriptor = descriptor;
+            this.options = options;
+        }
+
+        static Downcall plain(String name, FunctionDescriptor descriptor) {
+            return new Downcall(name, descriptor, new Linker.Option[0]);
+        }
+
+        MethodHandle get() {
+            MethodHandle h = handle;
+            if (h == null) {
+                synchronized (this) {
+                    h = handle;
+                    if (h == null) handle = h = LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), descriptor, options);
+                }
+            }
+            return h;
+        }
     }
 
     private static int errno(MemorySegment state) {
@@ -96,7 +123,7 @@ public final class Libc {
     public static int open(String path, int flags, int mode) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int fd = (int) OPEN.invokeExact(st, str(a, path), flags, mode);
+            int fd = (int) OPEN.get().invokeExact(st, str(a, path), flags, mode);
             if (fd < 0) throw new SysException("open " + path, errno(st));
             return fd;
         } catch (SysException e) {
@@ -110,7 +137,7 @@ public final class Libc {
     public static int openat(int dirFd, String path, int flags, int mode, String what) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int fd = (int) OPENAT.invokeExact(st, dirFd, str(a, path), flags, mode);
+            int fd = (int) OPENAT.get().invokeExact(st, dirFd, str(a, path), flags, mode);
             if (fd < 0) throw new SysException("openat " + what, errno(st));
             return fd;
         } catch (SysException e) {
@@ -135,7 +162,7 @@ public final class Libc {
 
     public static void close(int fd) {
         try (Arena a = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(a.allocate(CAPTURE), fd);
+            int ignored = (int) CLOSE.get().invokeExact(a.allocate(CAPTURE), fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -145,7 +172,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, MemorySegment arg) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) IOCTL.invokeExact(st, fd, request, arg);
+            int r = (int) IOCTL.get().invokeExact(st, fd, request, arg);
             if (r < 0) throw new SysException("ioctl 0x" + Long.toHexString(request), errno(st));
             return r;
         } catch (SysException e) {
@@ -159,7 +186,7 @@ public final class Libc {
             throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) MOUNT.invokeExact(st, str(a, source), str(a, target), str(a, fstype), flags, str(a, data));
+            int r = (int) MOUNT.get().invokeExact(st, str(a, source), str(a, target), str(a, fstype), flags, str(a, data));
             if (r < 0) throw new SysException("mount " + fstype + " " + source + " on " + target, errno(st));
         } catch (SysException e) {
             throw e;
@@ -171,7 +198,7 @@ public final class Libc {
     public static void umount2(String target, int flags) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) UMOUNT2.invokeExact(st, str(a, target), flags);
+            int r = (int) UMOUNT2.get().invokeExact(st, str(a, target), flags);
             if (r < 0) throw new SysException("umount " + target, errno(st));
         } catch (SysException e) {
             throw e;
@@ -182,13 +209,13 @@ public final class Libc {
 
     /** Moves the calling OS thread into the namespace behind {@code fd}. */
     public static void setns(int fd, int nstype) throws SysException {
-        intCall(SETNS, "setns", fd, nstype);
+        intCall(SETNS.get(), "setns", fd, nstype);
     }
 
     public static void unshare(int flags) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) UNSHARE.invokeExact(st, flags);
+            int r = (int) UNSHARE.get().invokeExact(st, flags);
             if (r < 0) throw new SysException("unshare", errno(st));
         } catch (SysException e) {
             throw e;
@@ -200,7 +227,7 @@ public final class Libc {
     public static void prctl(int option, long arg) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) PRCTL.invokeExact(st, option, arg);
+            int r = (int) PRCTL.get().invokeExact(st, option, arg);
             if (r < 0) throw new SysException("prctl " + option, errno(st));
         } catch (SysException e) {
             throw e;
@@ -210,11 +237,11 @@ public final class Libc {
     }
 
     public static void kill(int pid, int signal) throws SysException {
-        intCall(KILL, "kill " + pid, pid, signal);
+        intCall(KILL.get(), "kill " + pid, pid, signal);
     }
 
     public static void dup2(int oldFd, int newFd) throws SysException {
-        intCall(DUP2, "dup2", oldFd, newFd);
+        intCall(DUP2.get(), "dup2", oldFd, newFd);
     }
 
     /** A pipe, both ends close-on-exec: {read end, write end}. */
@@ -222,7 +249,7 @@ public final class Libc {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
             MemorySegment fds = a.allocate(JAVA_INT, 2);
-            if ((int) PIPE2.invokeExact(st, fds, O_CLOEXEC) < 0) throw new SysException("pipe2", errno(st));
+            if ((int) PIPE2.get().invokeExact(st, fds, O_CLOEXEC) < 0) throw new SysException("pipe2", errno(st));
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (SysException e) {
             throw e;
@@ -234,7 +261,7 @@ public final class Libc {
     public static void mkfifo(String path, int mode) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            int r = (int) MKFIFO.invokeExact(st, str(a, path), mode);
+            int r = (int) MKFIFO.get().invokeExact(st, str(a, path), mode);
             if (r < 0) throw new SysException("mkfifo " + path, errno(st));
         } catch (SysException e) {
             throw e;
@@ -266,7 +293,7 @@ public final class Libc {
             MemorySegment st = a.allocate(CAPTURE);
             MemorySegment info = a.allocate(128);
             while (true) {
-                int r = (int) WAITID.invokeExact(st, P_PIDFD, pidfd, info, WEXITED);
+                int r = (int) WAITID.get().invokeExact(st, P_PIDFD, pidfd, info, WEXITED);
                 if (r == 0) break;
                 int err = errno(st);
                 if (err != Errno.EINTR) throw new SysException("waitid", err);
@@ -306,7 +333,7 @@ public final class Libc {
 
     public static int getpid() {
         try {
-            return (int) GETPID.invokeExact();
+            return (int) GETPID.get().invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -314,7 +341,7 @@ public final class Libc {
 
     public static int geteuid() {
         try {
-            return (int) GETUID.invokeExact();
+            return (int) GETUID.get().invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -322,7 +349,7 @@ public final class Libc {
 
     static String strerror(int errno) {
         try {
-            MemorySegment p = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment p = (MemorySegment) STRERROR.get().invokeExact(errno);
             return p.reinterpret(256).getString(0);
         } catch (Throwable t) {
             return "errno " + errno;
@@ -344,7 +371,7 @@ public final class Libc {
     private static long syscall(String what, long nr, long a1, long a2, long a3, long a4) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(CAPTURE);
-            long r = (long) SYSCALL4.invokeExact(st, nr, a1, a2, a3, a4);
+            long r = (long) SYSCALL4.get().invokeExact(st, nr, a1, a2, a3, a4);
             if (r < 0) throw new SysException(what, errno(st));
             return r;
         } catch (SysException e) {

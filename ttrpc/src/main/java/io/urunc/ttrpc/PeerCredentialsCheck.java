@@ -6,8 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.Optional;
 import java.util.function.Function;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Closes a connection whose peer runs as another user or group than this server, as Go's
@@ -15,7 +14,7 @@ import org.apache.logging.log4j.Logger;
  */
 @ChannelHandler.Sharable
 final class PeerCredentialsCheck extends ChannelInboundHandlerAdapter {
-    private static final Logger LOG = LogManager.getLogger(PeerCredentialsCheck.class);
+    private static final System.Logger LOG = System.getLogger(PeerCredentialsCheck.class.getName());
 
     private final int uid;
     private final int gid;
@@ -36,7 +35,7 @@ final class PeerCredentialsCheck extends ChannelInboundHandlerAdapter {
             ctx.fireChannelActive();
             return;
         }
-        LOG.warn("refusing ttrpc connection from {}: server runs as uid {} gid {}",
+        LOG.log(Level.WARNING, "refusing ttrpc connection from {0}: server runs as uid {1} gid {2}",
                 peer.map(Peer::toString).orElse("a peer without credentials"), uid, gid);
         ctx.close();
     }

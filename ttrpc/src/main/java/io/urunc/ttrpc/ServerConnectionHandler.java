@@ -17,8 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The server side of one connection: validates streams, decodes requests, runs each handler on the executor
@@ -26,7 +25,7 @@ import org.apache.logging.log4j.Logger;
  * Protocol errors are answered on their stream, as Go's ttrpc server does; the connection stays open.
  */
 final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
-    private static final Logger LOG = LogManager.getLogger(ServerConnectionHandler.class);
+    private static final System.Logger LOG = System.getLogger(ServerConnectionHandler.class.getName());
 
     /** A request being served; whoever removes it from {@link #inFlight} first writes its response. */
     private static final class Call {
@@ -69,7 +68,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private void onFrame(Frame frame) {
         if (frame.type() != Frame.TYPE_REQUEST && frame.type() != Frame.TYPE_DATA) {
-            LOG.debug("ignoring {} of unknown or unexpected type", frame);
+            LOG.log(Level.DEBUG, "ignoring {0} of unknown or unexpected type", frame);
             return;
         }
         if (!frame.clientInitiated()) {
@@ -105,7 +104,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
             method = registry.lookup(request.getService(), request.getMethod());
         } catch (TtrpcException e) {
             // a newer containerd may call what this shim does not serve: say so where operators look
-            LOG.info("answered {}/{} with {}: {}", request.getService(), request.getMethod(), e.code(), e.getMessage());
+            LOG.log(Level.INFO, "answered {0}/{1} with {2}: {3}", request.getService(), request.getMethod(), e.code(), e.getMessage());
             reply(frame.streamId(), Statuses.errorResponse(e));
             return;
         }
@@ -136,11 +135,11 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         } catch (TtrpcException e) {
             return Statuses.errorResponse(e);
         } catch (RuntimeException e) {
-            LOG.warn("{}/{} failed", context.service(), context.method(), e);
+            LOG.log(Level.WARNING, context.service() + "/" + context.method() + " failed", e);
             return Statuses.errorResponse(Code.UNKNOWN, String.valueOf(e));
         } catch (Throwable e) {
             // an Error (out of memory, stack overflow) from one call: that caller still gets its answer
-            LOG.error("{}/{} failed", context.service(), context.method(), e);
+            LOG.log(Level.ERROR, context.service() + "/" + context.method() + " failed", e);
             return Statuses.errorResponse(Code.INTERNAL, "internal error: " + e);
         }
     }
@@ -211,7 +210,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("closing ttrpc connection {}: {}", ctx.channel(), cause.toString());
+        LOG.log(Level.DEBUG, "closing ttrpc connection {0}: {1}", ctx.channel(), cause.toString());
         ctx.close();
     }
 

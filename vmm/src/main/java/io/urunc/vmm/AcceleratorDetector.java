@@ -1,7 +1,6 @@
 package io.urunc.vmm;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * ({@link KvmVerdicts}): the next daemon does not probe again.
  */
 public final class AcceleratorDetector {
-    private static final Logger LOG = LogManager.getLogger(AcceleratorDetector.class);
+    private static final System.Logger LOG = System.getLogger(AcceleratorDetector.class.getName());
     private static final String PROBE_RESOURCE = "/io/urunc/vmm/qemu/kvm-probe.bin";
     /** The probe writes 0x2a to isa-debug-exit: QEMU exits with (0x2a << 1) | 1. */
     static final int PROBE_SUCCESS_STATUS = (0x2a << 1) | 1;
@@ -57,7 +56,7 @@ public final class AcceleratorDetector {
             case AUTO -> {
                 ProbeResult r = kvm(qemuBinary, verdictDir);
                 if (r.usable()) yield Accelerator.KVM;
-                LOG.warn("KVM unusable ({}); falling back to TCG software emulation, guests will run much slower", r.detail());
+                LOG.log(Level.WARNING, "KVM unusable ({0}); falling back to TCG software emulation, guests will run much slower", r.detail());
                 yield Accelerator.TCG;
             }
         };

@@ -123,6 +123,36 @@ class ShimLifecycleIT {
         assertNothingLeftFor("tiny-kill");
     }
 
+    /** The launcher spawns a new namespace's daemon itself: starts racing for it still end with one daemon. */
+    @Test
+    void concurrentColdStartsOfANamespaceShareOneDaemon() throws Exception {
+        String ns = "burst";
+        Guests.importInto(containerd, ns, "tiny");
+        List<CompletableFuture<Exec.Result>> runs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String id = "burst-" + i;
+            runs.add(CompletableFuture.supplyAsync(() -> containerd.ctr(Duration.ofMinutes(2), "-n", ns, "run", "-d",
+                    "--runtime", RUNTIME, Guests.TINY, id, "run")));
+        }
+        for (CompletableFuture<Exec.Result> r : runs) {
+            Exec.Result result = r.get(3, TimeUnit.MINUTES);
+            assertEquals(0, result.exit(), result + diagnostics());
+        }
+        String tasks = containerd.ctr("-n", ns, "task", "ls").ok().stdout();
+        assertEquals(3, tasks.lines().filter(l -> l.startsWith("burst-") && l.trim().endsWith("RUNNING")).count(), tasks);
+        List<ProcessHandle> burstDaemons = daemons().stream()
+                .filter(p -> Processes.cmdline(p.pid()).contains("-namespace " + ns + " ")).toList();
+        assertEquals(1, burstDaemons.size(), "one daemon serves the namespace: " + burstDaemons);
+        for (int i = 0; i < 3; i++) containerd.ctr("-n", ns, "task", "kill", "-s", "SIGKILL", "burst-" + i).ok();
+        for (int i = 0; i < 3; i++) {
+            String id = "burst-" + i;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (containerd.ctr("-n", ns, "task", "delete", id).exit() != 0 && System.nanoTime() < deadline) Thread.sleep(200);
+            containerd.ctr("-n", ns, "container", "delete", id).ok();
+        }
+        assertTrue(containerd.ctr("-n", ns, "task", "ls", "-q").ok().stdout().isBlank(), "no task is left");
+    }
+
     @Test
     void deleteLeavesNothingBehind() throws Exception {
         containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "tiny-del", "run").ok();

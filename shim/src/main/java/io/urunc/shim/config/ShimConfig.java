@@ -31,8 +31,14 @@ public record ShimConfig(
     /** Where Debian 12's QEMU ships the C virtiofsd (urunc's {@code [extra_binaries.virtiofsd] path}). */
     public static final Path DEFAULT_VIRTIOFSD = Path.of("/usr/lib/qemu/virtiofsd");
 
+    /**
+     * An idle daemon stays 5 minutes: a cold start (a new JVM) costs about 0.5-1 s more than a warm one, an idle
+     * daemon ~60 MiB (README, "Start-up and memory"); sporadic `ctr run`/`docker run` then mostly find it running.
+     */
+    public static final Duration DEFAULT_IDLE_EXIT = Duration.ofSeconds(300);
+
     public static ShimConfig defaults() {
-        return new ShimConfig(Grouping.NAMESPACE, Path.of("/run/urunc"), "info", Duration.ofSeconds(3),
+        return new ShimConfig(Grouping.NAMESPACE, Path.of("/run/urunc"), "info", DEFAULT_IDLE_EXIT,
                 Duration.ofSeconds(10), Map.of(), DEFAULT_VIRTIOFSD);
     }
 

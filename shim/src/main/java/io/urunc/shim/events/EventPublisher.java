@@ -9,8 +9,7 @@ import io.urunc.shim.task.TaskEvents;
 import io.urunc.shim.task.Timestamps;
 import io.urunc.ttrpc.TtrpcClient;
 import io.urunc.ttrpc.TtrpcException;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -26,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * A failed send is retried (reconnecting) for a while before the event is dropped with a warning.
  */
 public final class EventPublisher implements TaskEvents, AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(EventPublisher.class);
+    private static final System.Logger LOG = System.getLogger(EventPublisher.class.getName());
     private static final String SERVICE = "containerd.services.events.ttrpc.v1.Events";
     private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(10);
 
@@ -75,16 +74,16 @@ public final class EventPublisher implements TaskEvents, AutoCloseable {
                 if (client == null) client = TtrpcClient.connect(address);
                 client.call(SERVICE, "Forward", req, Empty.parser(), Duration.ofSeconds(5),
                         Map.of("containerd-namespace-ttrpc", namespace));
-                LOG.debug("event {} sent", p.topic());
+                LOG.log(Level.DEBUG, "event {0} sent", p.topic());
                 return;
             } catch (TtrpcException e) {
-                LOG.warn("event {} refused by containerd: {} {}", p.topic(), e.code(), e.getMessage());
+                LOG.log(Level.WARNING, "event {0} refused by containerd: {1} {2}", p.topic(), e.code(), e.getMessage());
                 return;
             } catch (IOException e) {
                 if (client != null) client.close();
                 client = null;
                 if (System.nanoTime() > deadline) {
-                    LOG.warn("event {} dropped: cannot reach {}: {}", p.topic(), address, e.getMessage());
+                    LOG.log(Level.WARNING, "event {0} dropped: cannot reach {1}: {2}", p.topic(), address, e.getMessage());
                     return;
                 }
                 Thread.sleep(backoffMs);

@@ -1,8 +1,7 @@
 package io.urunc.shim.io;
 
 import io.urunc.sys.Libc;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.File;
 import java.io.FileOutputStream;
@@ -24,7 +23,7 @@ import java.util.List;
  * it keeps the FIFO usable if the client goes away and comes back (as containerd's runc shim does).
  */
 public final class TaskIo implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(TaskIo.class);
+    private static final System.Logger LOG = System.getLogger(TaskIo.class.getName());
     private static final int TAIL_BYTES = 4096;
 
     private final String stdin, stdout, stderr;
@@ -107,12 +106,12 @@ public final class TaskIo implements AutoCloseable {
                         try {
                             out.write(buf, 0, n);
                         } catch (IOException e) {
-                            LOG.debug("stderr of task not written: {}", e.getMessage());
+                            LOG.log(Level.DEBUG, "stderr of task not written: {0}", e.getMessage());
                         }
                     }
                 }
             } catch (IOException e) {
-                LOG.debug("stderr pump ended: {}", e.getMessage());
+                LOG.log(Level.DEBUG, "stderr pump ended: {0}", e.getMessage());
             }
         });
     }

@@ -2,8 +2,7 @@ package io.urunc.shim.runc;
 
 import io.netty.channel.unix.FileDescriptor;
 import io.urunc.shim.io.TaskIo;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.File;
 import java.io.FileInputStream;
@@ -22,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * when the last holder of the pty's slave side is gone (read fails with EIO).
  */
 final class ConsoleCopy implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(ConsoleCopy.class);
+    private static final System.Logger LOG = System.getLogger(ConsoleCopy.class.getName());
 
     private static final long TIOCSWINSZ = 0x5414;
 
@@ -62,7 +61,7 @@ final class ConsoleCopy implements AutoCloseable {
                 stdout.write(bytes, 0, n);
             }
         } catch (IOException e) {
-            LOG.debug("console output ended: {}", e.getMessage());
+            LOG.log(Level.DEBUG, "console output ended: {0}", e.getMessage());
         } finally {
             outputDone.complete(null);
         }
@@ -80,7 +79,7 @@ final class ConsoleCopy implements AutoCloseable {
                 while (off < n) off += master.write(buf, off, n);
             }
         } catch (IOException e) {
-            LOG.debug("console input ended: {}", e.getMessage());
+            LOG.log(Level.DEBUG, "console input ended: {0}", e.getMessage());
         }
     }
 
@@ -101,7 +100,7 @@ final class ConsoleCopy implements AutoCloseable {
         try {
             outputDone.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            LOG.debug("console output not drained within {}", timeout);
+            LOG.log(Level.DEBUG, "console output not drained within {0}", timeout);
         }
     }
 

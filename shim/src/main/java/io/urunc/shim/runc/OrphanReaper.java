@@ -2,8 +2,7 @@ package io.urunc.shim.runc;
 
 import io.urunc.sys.Libc;
 import io.urunc.sys.SysException;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -24,7 +23,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@link ContainerProcess} and are skipped here.
  */
 final class OrphanReaper {
-    private static final Logger LOG = LogManager.getLogger(OrphanReaper.class);
+    private static final System.Logger LOG = System.getLogger(OrphanReaper.class.getName());
     private static final long PERIOD_MS = 2000;
 
     /** Readers: creates between {@code runc create} and the init's pidfd. Writer: a sweep. */
@@ -86,7 +85,7 @@ final class OrphanReaper {
         }
         try {
             int code = Libc.waitPidfd(fd);
-            LOG.debug("reaped orphan {} (exit {})", pid, code);
+            LOG.log(Level.DEBUG, "reaped orphan {0} (exit {1})", pid, code);
             return true;
         } catch (SysException e) {
             return false;
@@ -104,7 +103,7 @@ final class OrphanReaper {
                 try {
                     sweep();
                 } catch (RuntimeException e) {
-                    LOG.warn("orphan sweep: {}", e.toString());
+                    LOG.log(Level.WARNING, "orphan sweep: {0}", e.toString());
                 }
             }, PERIOD_MS, PERIOD_MS, TimeUnit.MILLISECONDS);
         }

@@ -12,9 +12,8 @@ import io.urunc.shim.task.Transition;
 import io.urunc.sys.Libc;
 import io.urunc.sys.SysException;
 import io.urunc.ttrpc.TtrpcException;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 
+import java.lang.System.Logger.Level;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +29,7 @@ import java.util.function.BooleanSupplier;
  * held through a pidfd, reaped by its own waiter, and its exit reported as TaskExit with its exec id.
  */
 final class RuncExec implements ExecProcess {
-    private static final Logger LOG = LogManager.getLogger(RuncExec.class);
+    private static final System.Logger LOG = System.getLogger(RuncExec.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration MASTER_LIMIT = Duration.ofSeconds(5);
     /** What a process that never ran reports, as containerd does for a lost process. */
@@ -203,7 +202,7 @@ final class RuncExec implements ExecProcess {
     }
 
     private void exited(ContainerProcess p, int code) {
-        LOG.info("task {}: exec process {} ({}) exited with {}", containerId, execId, p.pid(), code);
+        LOG.log(Level.INFO, "task {0}: exec process {1} ({2}) exited with {3}", containerId, execId, p.pid(), code);
         reaper.release(p.pid());
         ConsoleCopy c = console;
         // What it wrote to its terminal reaches stdout before anyone hears it has exited.
@@ -278,7 +277,7 @@ final class RuncExec implements ExecProcess {
             try {
                 Files.deleteIfExists(f);
             } catch (IOException e) {
-                LOG.debug("cannot remove {}: {}", f, e.getMessage());
+                LOG.log(Level.DEBUG, "cannot remove {0}: {1}", f, e.getMessage());
             }
         }
     }
@@ -287,7 +286,7 @@ final class RuncExec implements ExecProcess {
         try {
             p.signal(signal);
         } catch (SysException e) {
-            LOG.debug("signal {} to {}: {}", signal, p.pid(), e.getMessage());
+            LOG.log(Level.DEBUG, "signal {0} to {1}: {2}", signal, p.pid(), e.getMessage());
         }
     }
 }

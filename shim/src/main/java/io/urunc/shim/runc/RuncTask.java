@@ -14,8 +14,7 @@ import io.urunc.shim.task.TaskState;
 import io.urunc.shim.task.Transition;
 import io.urunc.shim.vm.Cgroup;
 import io.urunc.ttrpc.TtrpcException;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,7 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * have their own, and end with it.
  */
 public final class RuncTask implements Task {
-    private static final Logger LOG = LogManager.getLogger(RuncTask.class);
+    private static final System.Logger LOG = System.getLogger(RuncTask.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What {@link RuncTasks} prepared: the created container and everything to undo for it. */
@@ -119,7 +118,7 @@ public final class RuncTask implements Task {
     }
 
     private void onInitExit(int code) {
-        LOG.info("task {}: container init {} exited with {}", id(), pid(), code);
+        LOG.log(Level.INFO, "task {0}: container init {1} exited with {2}", id(), pid(), code);
         if (!setup.ownPidNamespace()) {
             // Without its own pid namespace nothing stops the init's children: end them as the runc shim does.
             Runc.quietly(setup.runc().kill(id(), io.urunc.sys.Libc.SIGKILL, true), setup.runc().logFile());
@@ -146,7 +145,7 @@ public final class RuncTask implements Task {
             CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
                     .get(EXEC_EXITS_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            LOG.warn("task {}: exec processes still running {} after the init exited", id(), EXEC_EXITS_LIMIT);
+            LOG.log(Level.WARNING, "task {0}: exec processes still running {1} after the init exited", id(), EXEC_EXITS_LIMIT);
         }
     }
 
@@ -284,12 +283,12 @@ public final class RuncTask implements Task {
         try {
             run(setup.runc().delete(id(), true));
         } catch (TtrpcException e) {
-            LOG.warn("task {}: {}", id(), e.getMessage());
+            LOG.log(Level.WARNING, "task {0}: {1}", id(), e.getMessage());
         }
-        if (!life.awaitExit(5000)) LOG.warn("task {}: init {} did not end after runc delete", id(), pid());
+        if (!life.awaitExit(5000)) LOG.log(Level.WARNING, "task {0}: init {1} did not end after runc delete", id(), pid());
         for (RuncExec e : execs.values()) {
             // runc delete --force ended them with the container; their stdio goes with it.
-            if (!e.lifecycle().awaitExit(2000)) LOG.warn("task {}: exec process {} did not end", id(), e.execId());
+            if (!e.lifecycle().awaitExit(2000)) LOG.log(Level.WARNING, "task {0}: exec process {1} did not end", id(), e.execId());
             e.release();
         }
         execs.clear();

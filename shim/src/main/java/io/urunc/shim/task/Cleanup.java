@@ -1,7 +1,6 @@
 package io.urunc.shim.task;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -12,7 +11,7 @@ import java.util.Deque;
  * rest still run.
  */
 public final class Cleanup implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(Cleanup.class);
+    private static final System.Logger LOG = System.getLogger(Cleanup.class.getName());
 
     @FunctionalInterface
     public interface Step {
@@ -51,7 +50,7 @@ public final class Cleanup implements AutoCloseable {
             try {
                 n.step().run();
             } catch (Exception e) {
-                LOG.warn("cleanup: {} failed: {}", n.what(), e.getMessage());
+                LOG.log(Level.WARNING, "cleanup: {0} failed: {1}", n.what(), e.getMessage());
             }
         }
     }

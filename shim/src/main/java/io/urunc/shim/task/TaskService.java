@@ -14,8 +14,7 @@ import io.urunc.ttrpc.CallContext;
 import io.urunc.ttrpc.Code;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.ttrpc.TtrpcServer;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.util.Map;
 import java.util.Optional;
@@ -27,7 +26,7 @@ import java.util.concurrent.ExecutionException;
  * exec id goes to that exec process of the task (runc containers have them; a unikernel has no second process).
  */
 public final class TaskService {
-    private static final Logger LOG = LogManager.getLogger(TaskService.class);
+    private static final System.Logger LOG = System.getLogger(TaskService.class.getName());
     public static final String SERVICE = "containerd.task.v2.Task";
     private static final java.time.Duration LOCK_TIMEOUT = java.time.Duration.ofSeconds(30);
 
@@ -110,7 +109,7 @@ public final class TaskService {
         events.publish("/tasks/exec-added", TaskExecAdded.newBuilder().setContainerId(t.id())
                 .setExecId(r.getExecId()).build());
         p.lifecycle().createPublished();
-        LOG.info("task {}: exec process {} added", t.id(), r.getExecId());
+        LOG.log(Level.INFO, "task {0}: exec process {1} added", t.id(), r.getExecId());
         return Empty.getDefaultInstance();
     }
 
@@ -121,6 +120,7 @@ public final class TaskService {
         if (tasks.containsKey(r.getId()) || !creating.add(r.getId())) {
             throw TtrpcException.alreadyExists("task " + r.getId() + " already exists");
         }
+        long began = System.nanoTime();
         try (TaskLocks.Held ignored = lock(r.getId())) {
             Task task = factory.create(r, events);
             if (call.abandoned()) {
@@ -135,10 +135,11 @@ public final class TaskService {
                             .setStderr(r.getStderr()).setTerminal(r.getTerminal()))
                     .setPid(task.pid()).build());
             task.lifecycle().createPublished();
-            LOG.info("task {} created (VMM pid {})", r.getId(), task.pid());
+            LOG.log(Level.INFO, "task {0} created (VMM pid {1}) in {2} ms", r.getId(), task.pid(),
+                    (System.nanoTime() - began) / 1_000_000);
             return CreateTaskResponse.newBuilder().setPid(task.pid()).build();
         } catch (TtrpcException | RuntimeException e) {
-            LOG.warn("create {} failed: {}", r.getId(), e.getMessage());
+            LOG.log(Level.WARNING, "create {0} failed: {1}", r.getId(), e.getMessage());
             throw e;
         } finally {
             creating.remove(r.getId());
@@ -151,9 +152,9 @@ public final class TaskService {
         try {
             task.delete();
         } catch (TtrpcException | RuntimeException e) {
-            LOG.warn("task {}: rolling back its create: {}", task.id(), e.getMessage());
+            LOG.log(Level.WARNING, "task {0}: rolling back its create: {1}", task.id(), e.getMessage());
         }
-        LOG.warn("task {}: its caller gave up on the create; rolled back", task.id());
+        LOG.log(Level.WARNING, "task {0}: its caller gave up on the create; rolled back", task.id());
     }
 
     /** Serialises Create and Delete with {@code shim delete} of the same task (another process). */
@@ -168,11 +169,11 @@ public final class TaskService {
     private StartResponse start(StartRequest r) throws TtrpcException {
         if (!r.getExecId().isEmpty()) {
             int pid = task(r.getId()).exec(r.getExecId()).start();
-            LOG.info("task {}: exec process {} started (pid {})", r.getId(), r.getExecId(), pid);
+            LOG.log(Level.INFO, "task {0}: exec process {1} started (pid {2})", r.getId(), r.getExecId(), pid);
             return StartResponse.newBuilder().setPid(pid).build();
         }
         int pid = task(r.getId()).start();
-        LOG.info("task {} started", r.getId());
+        LOG.log(Level.INFO, "task {0} started", r.getId());
         return StartResponse.newBuilder().setPid(pid).build();
     }
 
@@ -236,7 +237,7 @@ public final class TaskService {
             // An exec process's Delete publishes nothing: containerd's TaskDelete is the container's.
             ExecProcess p = t.exec(r.getExecId());
             ExitStatus e = p.delete();
-            LOG.info("task {}: exec process {} deleted (exit {})", t.id(), p.execId(), e.code());
+            LOG.log(Level.INFO, "task {0}: exec process {1} deleted (exit {2})", t.id(), p.execId(), e.code());
             return DeleteResponse.newBuilder().setPid(p.pid()).setExitStatus(e.code())
                     .setExitedAt(Timestamps.of(e.at())).build();
         }
@@ -248,7 +249,7 @@ public final class TaskService {
         tasks.remove(r.getId());
         events.publish("/tasks/delete", TaskDelete.newBuilder().setContainerId(t.id()).setId(t.id())
                 .setPid(pid).setExitStatus(e.code()).setExitedAt(Timestamps.of(e.at())).build());
-        LOG.info("task {} deleted (exit {})", t.id(), e.code());
+        LOG.log(Level.INFO, "task {0} deleted (exit {1})", t.id(), e.code());
         return DeleteResponse.newBuilder().setPid(pid).setExitStatus(e.code())
                 .setExitedAt(Timestamps.of(e.at())).build();
     }
@@ -301,7 +302,7 @@ public final class TaskService {
                 t.exitFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
                 t.delete();
             } catch (Exception e) {
-                LOG.warn("task {}: cleanup at exit: {}", t.id(), e.getMessage());
+                LOG.log(Level.WARNING, "task {0}: cleanup at exit: {1}", t.id(), e.getMessage());
             }
         }
         tasks.clear();

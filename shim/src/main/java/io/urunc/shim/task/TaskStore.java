@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,7 +27,7 @@ import java.util.Optional;
  * version does not know, or without one it needs, is refused with the field's name, never half-used.
  */
 public final class TaskStore {
-    private static final Logger LOG = LogManager.getLogger(TaskStore.class);
+    private static final System.Logger LOG = System.getLogger(TaskStore.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
@@ -91,7 +91,7 @@ public final class TaskStore {
         try {
             Files.deleteIfExists(file(namespace, id));
         } catch (IOException e) {
-            LOG.warn("cannot remove task record {}: {}", id, e.getMessage());
+            LOG.log(Level.WARNING, "cannot remove task record {0}: {1}", id, e.getMessage());
         }
     }
 

@@ -7,8 +7,7 @@ import io.urunc.shim.vm.VmProcess;
 import io.urunc.sys.ChildExit;
 import io.urunc.ttrpc.TtrpcException;
 import io.urunc.vmm.VmControl;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -25,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * fails Create with its own words, and Start costs only a QMP {@code cont}.
  */
 public final class UnikernelTask implements Task {
-    private static final Logger LOG = LogManager.getLogger(UnikernelTask.class);
+    private static final System.Logger LOG = System.getLogger(UnikernelTask.class.getName());
     private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("kill-grace").factory());
 
@@ -141,7 +140,7 @@ public final class UnikernelTask implements Task {
         try {
             b.stop();
         } catch (IOException e) {
-            LOG.warn("{}", e.getMessage());
+            LOG.log(Level.WARNING, "{0}", e.getMessage());
         }
     }
 
@@ -149,7 +148,7 @@ public final class UnikernelTask implements Task {
         try {
             java.nio.file.Files.deleteIfExists(file);
         } catch (IOException e) {
-            LOG.debug("cannot remove {} (the run dir goes at delete anyway): {}", file, e.getMessage());
+            LOG.log(Level.DEBUG, "cannot remove {0} (the run dir goes at delete anyway): {1}", file, e.getMessage());
         }
     }
 
@@ -193,7 +192,7 @@ public final class UnikernelTask implements Task {
         } catch (Exception e) {
             throw TtrpcException.internal("task " + id() + ": the VMM held since Create did not stop: " + e.getMessage());
         }
-        LOG.info("task {}: its network was configured after Create: VMM started again with it", id());
+        LOG.log(Level.INFO, "task {0}: its network was configured after Create: VMM started again with it", id());
         startVmm();
     }
 
@@ -207,7 +206,7 @@ public final class UnikernelTask implements Task {
         } catch (IOException e) {
             try {
                 vmm.exit().get(2, TimeUnit.SECONDS);
-                LOG.debug("task {}: the guest ended before QEMU answered cont", id());
+                LOG.log(Level.DEBUG, "task {0}: the guest ended before QEMU answered cont", id());
             } catch (Exception stillRunning) {
                 throw e;
             }
@@ -220,8 +219,8 @@ public final class UnikernelTask implements Task {
         Optional<String> why = c == null ? Optional.empty() : c.stopReason(Duration.ofSeconds(1));
         int code = VmmExitCodes.of(end, signal, setup.hypervisor(), why);
         boolean oom = end.killed() && end.signal() == io.urunc.sys.Libc.SIGKILL && oomKilled();
-        LOG.info("task {}: VMM {} {}{}{} -> exit code {}", id(), pid(), end, why.map(r -> " (" + r + ")").orElse(""),
-                oom ? " by the OOM killer" : "", code);
+        LOG.log(Level.INFO, "task {0}: VMM {1} {2}{3}{4} -> exit code {5}", id(), pid(), end,
+                why.map(r -> " (" + r + ")").orElse(""), oom ? " by the OOM killer" : "", code);
         if (c != null) c.close();
         setup.io().closeOutputs();
         life.exited(pid(), code, oom);
@@ -296,7 +295,7 @@ public final class UnikernelTask implements Task {
             try {
                 c.powerdown();
             } catch (IOException e) {
-                LOG.warn("task {}: power-off request failed ({}), stopping the VMM", id(), e.getMessage());
+                LOG.log(Level.WARNING, "task {0}: power-off request failed ({1}), stopping the VMM", id(), e.getMessage());
                 forceKill(p);
                 return;
             }
@@ -311,11 +310,11 @@ public final class UnikernelTask implements Task {
     private void killAfterGrace(VmProcess p) {
         TIMERS.schedule(() -> {
             if (p.alive()) {
-                LOG.info("task {}: VMM still runs {} after the stop request, killing it", id(), killGrace);
+                LOG.log(Level.INFO, "task {0}: VMM still runs {1} after the stop request, killing it", id(), killGrace);
                 try {
                     forceKill(p);
                 } catch (IOException e) {
-                    LOG.warn("task {}: kill failed: {}", id(), e.getMessage());
+                    LOG.log(Level.WARNING, "task {0}: kill failed: {1}", id(), e.getMessage());
                 }
             }
         }, killGrace.toMillis(), TimeUnit.MILLISECONDS);
@@ -358,7 +357,7 @@ public final class UnikernelTask implements Task {
                 // the task's exit, not just the process's: onVmmExit records it
                 life.exitFuture().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
-                LOG.warn("task {}: VMM {} did not stop: {}", id(), p.pid(), e.getMessage());
+                LOG.log(Level.WARNING, "task {0}: VMM {1} did not stop: {2}", id(), p.pid(), e.getMessage());
             }
         }
         setup.cleanup().close();

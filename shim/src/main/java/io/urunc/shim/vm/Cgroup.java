@@ -1,7 +1,6 @@
 package io.urunc.shim.vm;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +15,7 @@ import java.util.Optional;
  * the VMM's own overhead.
  */
 public final class Cgroup {
-    private static final Logger LOG = LogManager.getLogger(Cgroup.class);
+    private static final System.Logger LOG = System.getLogger(Cgroup.class.getName());
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
     /** Mounted as the combined "cpu,cpuacct" on most hosts, as separate "cpu" and "cpuacct" on others. */
     private static final List<String> V1_CONTROLLERS = List.of("cpu,cpuacct", "cpu", "cpuacct", "memory", "pids", "blkio");
@@ -36,7 +35,7 @@ public final class Cgroup {
     /** Creates the cgroup directories for an OCI cgroupsPath; empty for systemd-style or unusable paths. */
     public static Optional<Cgroup> create(String cgroupsPath) {
         if (cgroupsPath.contains(":") || cgroupsPath.contains("..")) {
-            LOG.warn("cgroupsPath {} not used: systemd-style and relative paths are not supported", cgroupsPath);
+            LOG.log(Level.WARNING, "cgroupsPath {0} not used: systemd-style and relative paths are not supported", cgroupsPath);
             return Optional.empty();
         }
         String rel = cgroupsPath.startsWith("/") ? cgroupsPath.substring(1) : cgroupsPath;
@@ -50,7 +49,7 @@ public final class Cgroup {
                 Files.createDirectories(dir);
                 dirs.add(dir);
             } catch (IOException e) {
-                LOG.warn("cannot create cgroup {}: {}", dir, e.getMessage());
+                LOG.log(Level.WARNING, "cannot create cgroup {0}: {1}", dir, e.getMessage());
             }
         }
         return dirs.isEmpty() ? Optional.empty() : Optional.of(new Cgroup(List.copyOf(dirs), v2));
@@ -129,7 +128,7 @@ public final class Cgroup {
             try {
                 Files.deleteIfExists(dir);
             } catch (IOException e) {
-                LOG.warn("cannot remove cgroup {}: {}", dir, e.getMessage());
+                LOG.log(Level.WARNING, "cannot remove cgroup {0}: {1}", dir, e.getMessage());
             }
         }
     }

@@ -71,12 +71,17 @@ public final class QmpConnector implements TaskSetup.ControlConnector {
     }
 
     private static TtrpcException failed(Hypervisor hypervisor, VmProcess vmm, TaskIo io) {
-        String status = vmm.exit().getNow(null) == null ? "ended" : vmm.exit().join().toString();
+        String status;
         try {
+            // dead, but its waiter may not have reported how yet
+            status = vmm.exit().get(2, TimeUnit.SECONDS).toString();
             // let the stderr pump catch the last words
             Thread.sleep(50);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            status = "ended";
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            status = "ended";
         }
         String why = io.stderrTail();
         return TtrpcException.failedPrecondition(hypervisor.name() + " " + status + " before the VM started" + (why.isEmpty() ? "" : ": " + why));

@@ -32,6 +32,7 @@ import io.urunc.vmm.VmResources;
 import io.urunc.vmm.VmmException;
 import io.urunc.vmm.VmmUser;
 
+import java.lang.System.Logger.Level;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * shim touches the network; {@link #plan} then builds the command line with the network the VM got.
  */
 public final class VmPlanner {
-    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(VmPlanner.class);
+    private static final System.Logger LOG = System.getLogger(VmPlanner.class.getName());
     /** What the image asks for, checked; kernel and initrd are where they are inside {@code rootfs}. */
     public record Target(UnikernelMetadata metadata, Hypervisor hypervisor, UnikernelType type, MonitorConfig monitor,
                          Path binary, Path rootfs, Path kernel, Optional<Path> initrd, Optional<Path> block) {}
@@ -178,7 +179,7 @@ public final class VmPlanner {
         if (at.isPresent() && !at.get().equals("/") && t.type().mounts(GuestMount.Kind.BLOCK))
             mount = Optional.of(new GuestMount(GuestMount.Kind.BLOCK, BLOCK_ID, at.get(), false));
         else if (at.isPresent() && !root)
-            LOG.info("task {}: block image {} attached as {} but not mounted at {} ({})", id, fromImage, BLOCK_ID, at.get(),
+            LOG.log(Level.INFO, "task {0}: block image {1} attached as {2} but not mounted at {3} ({4})", id, fromImage, BLOCK_ID, at.get(),
                     at.get().equals("/") ? "the initrd is the guest's root" : "type " + t.type().name() + " mounts by itself");
         return new Disk(Optional.of(device), mount, root, inherited);
     }
@@ -233,13 +234,13 @@ public final class VmPlanner {
         } catch (IOException e) {
             throw TtrpcException.invalidArgument("task " + id + ": " + e.getMessage());
         }
-        if (!selection.skipped().isEmpty()) LOG.info("task {}: bind mounts not passed to the guest: {}", id, String.join(", ", selection.skipped()));
+        if (!selection.skipped().isEmpty()) LOG.log(Level.INFO, "task {0}: bind mounts not passed to the guest: {1}", id, String.join(", ", selection.skipped()));
         List<Volumes.Volume> volumes = selection.volumes();
         if (!t.type().mounts(GuestMount.Kind.VIRTIOFS)) {
             // every Kubernetes pod gets its service account token unless told not to: not the image's to refuse
             List<Volumes.Volume> injected = volumes.stream().filter(v -> KUBELET_INJECTED.stream()
                     .anyMatch(d -> v.target().equals(d) || v.target().startsWith(d + "/"))).toList();
-            if (!injected.isEmpty()) LOG.info("task {}: type {} mounts no file systems: {} not passed", id, t.type().name(),
+            if (!injected.isEmpty()) LOG.log(Level.INFO, "task {0}: type {1} mounts no file systems: {2} not passed", id, t.type().name(),
                     String.join(", ", injected.stream().map(Volumes.Volume::target).toList()));
             volumes = volumes.stream().filter(v -> !injected.contains(v)).toList();
         }
@@ -316,7 +317,7 @@ public final class VmPlanner {
         boolean blockRoot = t.block().isPresent() && t.metadata().blockMountPoint().filter("/"::equals).isPresent();
         if (blockRoot) return RootfsForm.NONE;
         if (!t.type().mounts(GuestMount.Kind.VIRTIOFS)) {
-            LOG.info("task {}: com.urunc.unikernel.mountRootfs ignored: type {} mounts no file systems", id, t.type().name());
+            LOG.log(Level.INFO, "task {0}: com.urunc.unikernel.mountRootfs ignored: type {1} mounts no file systems", id, t.type().name());
             return RootfsForm.NONE;
         }
         return t.hypervisor().sharesDirectories() ? RootfsForm.VIRTIOFS : RootfsForm.EXT4_IMAGE;

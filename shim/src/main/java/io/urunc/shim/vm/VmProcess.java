@@ -7,9 +7,8 @@ import io.urunc.sys.Libc;
 import io.urunc.sys.Spawn;
 import io.urunc.sys.SysException;
 import io.urunc.vmm.LaunchPlan;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 
+import java.lang.System.Logger.Level;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
  * reused is never hit.
  */
 public final class VmProcess {
-    private static final Logger LOG = LogManager.getLogger(VmProcess.class);
+    private static final System.Logger LOG = System.getLogger(VmProcess.class.getName());
     private static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     /** How long a forking wrapper may take to fork the VMM (it takes milliseconds). */
     private static final long FORK_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
@@ -55,7 +54,7 @@ public final class VmProcess {
             end = Libc.waitPidfdExit(pidfd);
         } catch (SysException e) {
             // ECHILD: someone else reaped it and its status is lost; what containerd reports for a lost process
-            LOG.warn("VMM {}: its exit status is lost: {}", pid, e.getMessage());
+            LOG.log(Level.WARNING, "VMM {0}: its exit status is lost: {1}", pid, e.getMessage());
             end = ChildExit.exited(255);
         } finally {
             Libc.close(pidfd);
@@ -81,7 +80,7 @@ public final class VmProcess {
         try {
             return Libc.waitPidfdExit(vmmPidfd);
         } catch (SysException e) {
-            LOG.debug("VMM under {}: its own end is unknown ({}), the wrapper {}", pid, e.getMessage(), wrapperEnd);
+            LOG.log(Level.DEBUG, "VMM under {0}: its own end is unknown ({1}), the wrapper {2}", pid, e.getMessage(), wrapperEnd);
             return wrapperEnd;
         }
     }
@@ -109,7 +108,7 @@ public final class VmProcess {
                 return -1;
             }
         }
-        LOG.warn("VMM wrapper {} did not fork the VMM within {} s", pid, FORK_WAIT_NANOS / 1_000_000_000);
+        LOG.log(Level.WARNING, "VMM wrapper {0} did not fork the VMM within {1} s", pid, FORK_WAIT_NANOS / 1_000_000_000);
         return -1;
     }
 

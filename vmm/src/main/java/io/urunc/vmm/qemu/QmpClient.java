@@ -5,8 +5,7 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.urunc.vmm.VmControl;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import java.lang.System.Logger.Level;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -31,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * asynchronous events QEMU interleaves with them.
  */
 public final class QmpClient implements VmControl {
-    private static final Logger LOG = LogManager.getLogger(QmpClient.class);
+    private static final System.Logger LOG = System.getLogger(QmpClient.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Put on the reply queue when the connection ends. */
     private static final JsonNode EOF = JSON.createObjectNode().put("__eof", true);
@@ -64,7 +63,7 @@ public final class QmpClient implements VmControl {
         try {
             execute("quit");
         } catch (QmpConnectionClosedException closed) {
-            LOG.debug("QMP closed by quit: {}", closed.getMessage());
+            LOG.log(Level.DEBUG, "QMP closed by quit: {0}", closed.getMessage());
         }
     }
 
@@ -85,7 +84,7 @@ public final class QmpClient implements VmControl {
     public Optional<String> stopReason(Duration wait) {
         if (channel == null) return Optional.empty();
         try {
-            if (!ended.await(wait.toNanos(), TimeUnit.NANOSECONDS)) LOG.debug("QMP {} still open {} ms after QEMU exited", socket, wait.toMillis());
+            if (!ended.await(wait.toNanos(), TimeUnit.NANOSECONDS)) LOG.log(Level.DEBUG, "QMP {0} still open {1} ms after QEMU exited", socket, wait.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -140,7 +139,7 @@ public final class QmpClient implements VmControl {
         send(JSON.createObjectNode().put("execute", "qmp_capabilities").put("id", id));
         JsonNode reply = awaitReply(id, "qmp_capabilities");
         if (reply.has("error")) throw new IOException("QMP capabilities negotiation failed on " + socket + ": " + reply.get("error"));
-        if (last != null) LOG.debug("QMP connected to {} after retrying ({})", socket, last.getMessage());
+        if (last != null) LOG.log(Level.DEBUG, "QMP connected to {0} after retrying ({1})", socket, last.getMessage());
     }
 
     private void readLoop(java.io.InputStream stream) {
@@ -148,7 +147,7 @@ public final class QmpClient implements VmControl {
             while (in.hasNextValue()) {
                 JsonNode msg = in.nextValue();
                 if (msg.has("event")) {
-                    LOG.debug("QMP event {}", msg);
+                    LOG.log(Level.DEBUG, "QMP event {0}", msg);
                     synchronized (events) { events.add(msg); }
                 } else {
                     replies.add(msg);
@@ -168,7 +167,7 @@ public final class QmpClient implements VmControl {
             long left = deadline - System.nanoTime();
             JsonNode reply = poll(Duration.ofNanos(Math.max(left, 0)), command);
             if (reply.path("id").asLong(-1) == id) return reply;
-            LOG.debug("QMP: ignoring reply {} while waiting for {} (id {})", reply, command, id);
+            LOG.log(Level.DEBUG, "QMP: ignoring reply {0} while waiting for {1} (id {2})", reply, command, id);
         }
     }
 
@@ -210,7 +209,7 @@ public final class QmpClient implements VmControl {
         try {
             ch.close();
         } catch (IOException e) {
-            LOG.debug("closing QMP socket {}: {}", socket, e.getMessage());
+            LOG.log(Level.DEBUG, "closing QMP socket {0}: {1}", socket, e.getMessage());
         }
     }
 
