@@ -12,52 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-15}; COLD=${2:-3}; COUNTS=${3:-1 5 50}
-JAVA=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
-FORKY=${FORKY_ROOT:-/opt/urunc-forky}/usr/bin
-D=$(mktemp -d /tmp/ubench.XXXX)
-CPIDS=()
-cleanup() {
-    for dir in "$D"/*/; do
-        [ -S "$dir/c.sock" ] || continue
-        local c="${dir%/}/ctr.sh"
-        for ns in $("$c" namespaces ls -q 2>/dev/null); do
-            for t in $("$c" -n "$ns" tasks ls -q 2>/dev/null); do "$c" -n "$ns" tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true; done
-            sleep 0.5
-            for t in $("$c" -n "$ns" tasks ls -q 2>/dev/null); do "$c" -n "$ns" tasks delete -f "$t" >/dev/null 2>&1 || true; done
-            for k in $("$c" -n "$ns" containers ls -q 2>/dev/null); do "$c" -n "$ns" containers delete "$k" >/dev/null 2>&1 || true; done
-        done
-    done
-    for p in "${CPIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    sleep 1
-    pkill -f "$D" 2>/dev/null || true
-    grep -o " $D[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    rm -rf "$D"
-}
-trap cleanup EXIT
-mkdir -p $D/bin $D/rootfs/bin
-sed -e "s#@URUNC_HOME@#$PWD/shim/target/dist#" -e "s#@URUNC_JAVA@#$JAVA#" shim/target/dist/bin/containerd-shim-urunc-v2 > $D/bin/containerd-shim-urunc-v2
-chmod +x $D/bin/containerd-shim-urunc-v2
-cp /bin/busybox $D/rootfs/bin/ && for a in true sleep sh; do ln -s busybox $D/rootfs/bin/$a; done
-
-ms() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
-elapsed() { local t0; t0=$(ms); "$@" >/dev/null; echo $(( ($(ms) - t0) / 1000000 )); }
-
-# start_containerd NAME BINDIR CONFIG_VERSION: a private containerd; $S/ctr.sh is its ctr
-start_containerd() {
-    local name=$1 bindir=$2 version=$3 pathprefix=
-    S=$D/$name; mkdir -p $S
-    [ "$bindir" = /usr/bin ] || pathprefix=$bindir:
-    printf '[shim]\nstate_dir = "%s/u"\nidle_exit_seconds = 30\n[monitors.qemu]\naccelerator = "tcg"\ndefault_memory_mb = 64\n' $S > $S/urunc.toml
-    printf 'version = %s\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.nri.v1.nri"]\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' \
-        $version $S $S $S $S > $S/config.toml
-    PATH=$D/bin:$pathprefix$PATH URUNC_CONFIG_FILE=$S/urunc.toml $bindir/containerd --config $S/config.toml >$S/containerd.log 2>&1 &
-    CPIDS+=($!)
-    printf '#!/bin/sh\nexec %s/ctr --address %s/c.sock "$@"\n' $bindir $S > $S/ctr.sh; chmod +x $S/ctr.sh
-    for _ in $(seq 100); do $S/ctr.sh version >/dev/null 2>&1 && break; sleep 0.1; done
-    $S/ctr.sh version >/dev/null
-}
+BENCH_NAME=start
+URUNC_TOML_EXTRA='[monitors.qemu]\naccelerator = "tcg"\ndefault_memory_mb = 64\n'
+. bench/lib.sh
 
 urunc_run() { $C -n "$1" run --rm --runtime io.containerd.urunc.v2 urunc.test/tiny:latest "$2" exit=0; }
 runc_run() { $C -n "$1" run --rm --runtime io.containerd.runc.v2 --rootfs $D/rootfs "$2" /bin/true; }
