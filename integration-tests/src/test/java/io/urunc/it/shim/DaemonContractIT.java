@@ -1,9 +1,9 @@
 package io.urunc.it.shim;
 
 import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Daemons;
 import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
-import io.urunc.it.support.Processes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,10 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -30,7 +27,6 @@ class DaemonContractIT {
     private static final int TASKS = 10;
     /** Retained heap per running task (38 to 46 KiB measured on 2026-12-01); -Xmx64m is sized from it (StartCommand). */
     private static final long CEILING_PER_TASK = 128 << 10;
-    private static final Pattern USED = Pattern.compile("used (\\d+)K");
     private Containerd containerd;
 
     @BeforeAll
@@ -92,43 +88,15 @@ class DaemonContractIT {
         assertEquals(List.of("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"), topics);
     }
 
-    /** The one daemon of this containerd (an idle one from an earlier test may still be on its way out). */
-    private long daemonPid() throws InterruptedException {
-        List<ProcessHandle> d = List.of();
-        for (int i = 0; i < 50; i++) {
-            d = Processes.matching("io.urunc.shim.Main").stream()
-                    .filter(p -> Processes.cmdline(p.pid()).contains(containerd.socket().toString()))
-                    .filter(p -> Processes.cmdline(p.pid()).endsWith(" daemon ")).toList();
-            if (d.size() == 1) return d.getFirst().pid();
-            Thread.sleep(100);
-        }
-        return fail("one daemon expected: " + d);
-    }
-
-    /** Bytes of live objects on the daemon's heap, after a full collection. */
-    private long liveHeap(long pid) {
-        String jcmd = Containerd.JAVA.replace("/bin/java", "/bin/jcmd");
-        Exec.run(Duration.ofSeconds(30), Map.of(), jcmd, Long.toString(pid), "GC.run").ok();
-        Exec.Result info = Exec.run(Duration.ofSeconds(30), Map.of(), jcmd, Long.toString(pid), "GC.heap_info").ok();
-        long used = 0;
-        for (String line : info.stdout().lines().toList()) {
-            Matcher m = USED.matcher(line);
-            // one line per generation (DefNew, Tenured), its spaces indented below it
-            if (!line.startsWith(" ") && line.contains(" total ") && m.find()) used += Long.parseLong(m.group(1)) << 10;
-        }
-        assertTrue(used > 0, info.stdout());
-        return used;
-    }
-
     @Test
     void aRunningTaskCostsTheDaemonLessThanItsCeiling() throws Exception {
         containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "heap-0", "run").ok();
-        long pid = daemonPid();
-        long before = liveHeap(pid);
-        int threadsBefore = threadCount(pid);
+        long pid = Daemons.pidOf(containerd);
+        long before = Daemons.liveHeap(pid);
+        int threadsBefore = Daemons.threadCount(pid);
         for (int i = 1; i <= TASKS; i++) containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "heap-" + i, "run").ok();
-        long after = liveHeap(pid);
-        int threadsAfter = threadCount(pid);
+        long after = Daemons.liveHeap(pid);
+        int threadsAfter = Daemons.threadCount(pid);
         long perTask = (after - before) / TASKS;
         System.out.printf("daemon live heap: %d KiB with 1 task, %d KiB with %d: %d KiB per task; threads %d -> %d%n",
                 before >> 10, after >> 10, TASKS + 1, perTask >> 10, threadsBefore, threadsAfter);
@@ -146,7 +114,7 @@ class DaemonContractIT {
     @Test
     void churnOfTasksLeavesTheDaemonsHeapAndThreadsFlat() throws Exception {
         containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "soak-keep", "run").ok(); // keeps the daemon up
-        long pid = daemonPid();
+        long pid = Daemons.pidOf(containerd);
         long[] heap = new long[3];
         int[] threads = new int[3];
         for (int round = 0; round < 3; round++) {
@@ -157,18 +125,13 @@ class DaemonContractIT {
                 for (int tries = 0; tries < 100 && containerd.ctr("task", "delete", id).exit() != 0; tries++) Thread.sleep(50);
                 containerd.ctr("container", "delete", id).ok();
             }
-            assertEquals(pid, daemonPid(), "the same daemon served every round");
-            heap[round] = liveHeap(pid);
-            threads[round] = threadCount(pid);
+            assertEquals(pid, Daemons.pidOf(containerd), "the same daemon served every round");
+            heap[round] = Daemons.liveHeap(pid);
+            threads[round] = Daemons.threadCount(pid);
         }
         System.out.printf("daemon after churn rounds: live heap %d / %d / %d KiB, threads %d / %d / %d%n",
                 heap[0] >> 10, heap[1] >> 10, heap[2] >> 10, threads[0], threads[1], threads[2]);
         assertTrue(heap[2] - heap[0] < 1 << 20, "heap grew by " + ((heap[2] - heap[0]) >> 10) + " KiB over two rounds");
         assertTrue(threads[2] <= threads[0] + 2, "threads grew from " + threads[0] + " to " + threads[2]);
-    }
-
-    private static int threadCount(long pid) throws java.io.IOException {
-        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("Threads:"))
-                .mapToInt(l -> Integer.parseInt(l.substring("Threads:".length()).strip())).findFirst().orElseThrow();
     }
 }

@@ -1,6 +1,7 @@
 package io.urunc.it.shim;
 
 import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Daemons;
 import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Processes;
@@ -17,11 +18,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -34,7 +32,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class TaskConfinementIT {
     private static final String RUNTIME = "io.containerd.urunc.v2";
     private static final int FLOOD_MIB = 64;
-    private static final Pattern USED = Pattern.compile("used (\\d+)K");
 
     private static final String FAKE_QEMU = """
             #!/usr/bin/python3
@@ -134,15 +131,15 @@ class TaskConfinementIT {
     void aVmmFloodingItsConsoleCostsTheDaemonNoHeapAndStallsNoOtherTask() throws Exception {
         containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "keeper", "run").ok(); // keeps the daemon up
         try {
-            long daemon = daemonPid();
-            long before = liveHeap(daemon);
+            long daemon = Daemons.pidOf(containerd);
+            long before = Daemons.liveHeap(daemon);
             Process flood = runInBackground("flood", "flood");
             var other = neighbour("flood-neighbour");
             assertNeighbourFine(other);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (!Files.readString(dir.resolve("flood.out")).endsWith("FLOOD: done\n") && System.nanoTime() < deadline) Thread.sleep(200);
             long outBytes = Files.size(dir.resolve("flood.out")), errBytes = Files.size(dir.resolve("flood.err"));
-            long after = liveHeap(daemon);
+            long after = Daemons.liveHeap(daemon);
             System.out.printf("console flood: %d MiB stdout, %d MiB stderr through the task; daemon live heap %d -> %d KiB%n",
                     outBytes >> 20, errBytes >> 20, before >> 10, after >> 10);
             assertTrue(outBytes >= (long) FLOOD_MIB << 20, "all of stdout reached the client: " + outBytes + diagnostics());
@@ -194,32 +191,5 @@ class TaskConfinementIT {
         assertEquals(137, hung.exitValue(), "the power-off request went unanswered: the VMM was killed" + diagnostics());
         assertTrue(killSeconds < 20, "kill took " + killSeconds + " s");
         assertNeighbourFine(other);
-    }
-
-    /** The one daemon of this containerd. */
-    private long daemonPid() throws InterruptedException {
-        List<ProcessHandle> d = List.of();
-        for (int i = 0; i < 50; i++) {
-            d = Processes.matching("io.urunc.shim.Main").stream()
-                    .filter(p -> Processes.cmdline(p.pid()).contains(containerd.socket().toString()))
-                    .filter(p -> Processes.cmdline(p.pid()).endsWith(" daemon ")).toList();
-            if (d.size() == 1) return d.getFirst().pid();
-            Thread.sleep(100);
-        }
-        return fail("one daemon expected: " + d);
-    }
-
-    /** Bytes of live objects on the daemon's heap, after a full collection. */
-    private static long liveHeap(long pid) {
-        String jcmd = Containerd.JAVA.replace("/bin/java", "/bin/jcmd");
-        Exec.run(Duration.ofSeconds(30), Map.of(), jcmd, Long.toString(pid), "GC.run").ok();
-        Exec.Result info = Exec.run(Duration.ofSeconds(30), Map.of(), jcmd, Long.toString(pid), "GC.heap_info").ok();
-        long used = 0;
-        for (String line : info.stdout().lines().toList()) {
-            Matcher m = USED.matcher(line);
-            if (!line.startsWith(" ") && line.contains(" total ") && m.find()) used += Long.parseLong(m.group(1)) << 10;
-        }
-        assertTrue(used > 0, info.stdout());
-        return used;
     }
 }
