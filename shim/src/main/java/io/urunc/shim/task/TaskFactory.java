@@ -116,8 +116,9 @@ public final class TaskFactory implements TaskCreator {
         }
         // recorded before it exists: a crash right after the mount must not leave it unknown
         if (!mounts.isEmpty()) save(record[0] = record[0].withRootfsMount(rootfs.toString()));
+        MountedRootfs mounted;
         try {
-            MountedRootfs mounted = RootfsMount.mount(mounts, rootfs);
+            mounted = RootfsMount.mount(mounts, rootfs);
             cleanup.push("rootfs mount " + rootfs, mounted::close);
         } catch (IOException e) {
             throw TtrpcException.failedPrecondition("task " + id + ": cannot mount rootfs: " + e.getMessage());
@@ -133,7 +134,7 @@ public final class TaskFactory implements TaskCreator {
             store.remove(namespace, id);
             return delegate.create(req, bundle, runDir, cleanup, events);
         }
-        VmPlanner.Target target = planner.resolve(found.get(), rootfs);
+        VmPlanner.Target target = planner.resolve(found.get(), mounted);
         List<GuestPort> ports;
         try {
             ports = GuestPort.parseList(found.get().ports().orElse(""));
