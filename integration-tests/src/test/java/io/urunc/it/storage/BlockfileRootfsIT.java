@@ -55,8 +55,9 @@ class BlockfileRootfsIT {
                   platform = "linux/amd64"
                   snapshotter = "blockfile"
                 """.formatted(scratch), "");
-        containerd.ctr(Duration.ofMinutes(2), "images", "import", "--snapshotter", SNAPSHOTTER,
-                Guests.images().resolve("rootfs.tar").toString()).ok();
+        for (String image : List.of("rootfs", "hello"))
+            containerd.ctr(Duration.ofMinutes(2), "images", "import", "--snapshotter", SNAPSHOTTER,
+                    Guests.images().resolve(image + ".tar").toString()).ok();
     }
 
     @AfterAll
@@ -167,5 +168,15 @@ class BlockfileRootfsIT {
         containerd.ctr("task", "delete", "blk-crash").ok();
         containerd.ctr("container", "delete", "blk-crash").ok();
         assertNothingLeft("after QEMU was SIGKILLed and the task deleted");
+    }
+
+    /** Without mountRootfs the shim only reads the kernel and initrd from the snapshot: mounted from a loop device, and gone after. */
+    @Test
+    void aGuestWithoutMountRootfsRunsFromABlockfileSnapshotToo() throws Exception {
+        Exec.Result r = containerd.ctr(Duration.ofMinutes(3), "run", "--rm", "--snapshotter", SNAPSHOTTER, "--runtime", RUNTIME,
+                Guests.HELLO, "blk-hello", "/init", "/bin/sh", "-c", "echo URUNC-FROM-A-BLOCKFILE-SNAPSHOT");
+        assertEquals(0, r.exit(), r + diagnostics());
+        assertTrue(r.stdout().contains("URUNC-FROM-A-BLOCKFILE-SNAPSHOT"), r.toString());
+        assertNothingLeft("after ctr run --rm");
     }
 }
