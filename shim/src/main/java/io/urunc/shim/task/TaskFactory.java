@@ -153,6 +153,8 @@ public final class TaskFactory implements TaskCreator {
             if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
             LaunchPlan plan = planner.plan(id, target, spec, network.attachment(), runDir,
                     file -> cleanup.push("file held for the VMM", file::close));
+            // planned again at Start, a rootfs the guest took is no longer there to copy the kernel from: keep the copies
+            if (dockerNetns.isPresent() && VmPlanner.takesSnapshotAsDisk(target)) plan = plan.withBootFiles(List.of());
             return new VmLaunch.Ready(plan, VmNamespaces.of(spec.namespaces(), network.netns()));
         };
         VmLaunch launch = dockerNetns.isPresent()

@@ -352,14 +352,23 @@ public final class VmPlanner {
             LOG.log(Level.INFO, "task {0}: com.urunc.unikernel.mountRootfs ignored: type {1} mounts no file systems", id, t.type().name());
             return RootfsForm.NONE;
         }
+        if (takesSnapshotAsDisk(t)) return RootfsForm.SNAPSHOT_IMAGE;
         Optional<MountedRootfs.BlockImage> image = t.mounted().blockImage();
-        if (image.isPresent() && t.type().mounts(GuestMount.Kind.BLOCK) && image.get().fsType().equals(SNAPSHOT_FS_TYPE)
-                && !image.get().readOnly())
-            return RootfsForm.SNAPSHOT_IMAGE;
         if (image.isPresent())
             LOG.log(Level.INFO, "task {0}: rootfs image {1} ({2}{3}) shared from its host mount instead of as the guest''s disk", id,
                     image.get().file(), image.get().fsType(), image.get().readOnly() ? ", read-only" : "");
         return t.hypervisor().sharesDirectories() ? RootfsForm.VIRTIOFS : RootfsForm.EXT4_IMAGE;
+    }
+
+    /**
+     * Whether the guest takes the rootfs snapshot itself as its disk ({@link RootfsForm#SNAPSHOT_IMAGE}): then the
+     * rootfs is unmounted from the host at the first plan, and a plan made again cannot copy the boot files anew.
+     */
+    public static boolean takesSnapshotAsDisk(Target t) {
+        Optional<MountedRootfs.BlockImage> image = t.mounted().blockImage();
+        boolean blockRoot = t.block().isPresent() && t.metadata().blockMountPoint().filter("/"::equals).isPresent();
+        return t.metadata().mountRootfs() && !blockRoot && t.type().mounts(GuestMount.Kind.VIRTIOFS) && image.isPresent()
+                && t.type().mounts(GuestMount.Kind.BLOCK) && image.get().fsType().equals(SNAPSHOT_FS_TYPE) && !image.get().readOnly();
     }
 
     /**
