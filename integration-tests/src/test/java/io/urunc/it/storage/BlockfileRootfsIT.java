@@ -179,4 +179,27 @@ class BlockfileRootfsIT {
         assertTrue(r.stdout().contains("URUNC-FROM-A-BLOCKFILE-SNAPSHOT"), r.toString());
         assertNothingLeft("after ctr run --rm");
     }
+
+    /** containerd runs {@code shim delete} when the daemon dies: it stops QEMU; the daemon's descriptor died with it. */
+    @Test
+    void aKilledDaemonsGuestIsStoppedByShimDeleteAndNothingIsLeft() throws Exception {
+        containerd.ctr(Duration.ofMinutes(1), "run", "-d", "--snapshotter", SNAPSHOTTER, "--runtime", RUNTIME, Guests.ROOTFS, "blk-orphan",
+                "/init", "/bin/busybox", "sleep", "600").ok();
+        TaskStatus.await(containerd, "blk-orphan", "RUNNING", this::diagnostics);
+        List<ProcessHandle> daemons = Processes.matching("io.urunc.shim.Main").stream()
+                .filter(p -> Processes.cmdline(p.pid()).contains(containerd.socket().toString()))
+                .filter(p -> Processes.cmdline(p.pid()).endsWith(" daemon ")).toList();
+        assertEquals(1, daemons.size(), daemons.toString());
+        assertFalse(openSnapshotFiles().isEmpty(), "the daemon and QEMU hold the snapshot file");
+
+        daemons.getFirst().destroyForcibly();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Processes.qemus(containerd.uruncStateDir().toString()).isEmpty()) {
+            if (System.nanoTime() > deadline) fail("QEMU outlived its daemon" + diagnostics());
+            Thread.sleep(200);
+        }
+        containerd.ctr("task", "delete", "blk-orphan");
+        containerd.ctr("container", "delete", "blk-orphan").ok();
+        assertNothingLeft("after the daemon was killed and the task deleted");
+    }
 }
