@@ -30,6 +30,8 @@ class StoragePlanTest {
             path = "/bin/true"
             [monitors.firecracker]
             path = "/bin/true"
+            [monitors.cloud-hypervisor]
+            path = "/bin/true"
             [extra_binaries.virtiofsd]
             path = "/bin/true"
             """;
@@ -193,7 +195,7 @@ class StoragePlanTest {
     }
 
     @Test
-    void withoutAnInitrdTheSnapshotDiskIsTheKernelsRootAndFirecrackerGetsItToo() throws Exception {
+    void withoutAnInitrdTheSnapshotDiskIsTheKernelsRootAndFirecrackerAndCloudHypervisorGetItToo() throws Exception {
         LaunchPlan qemu = planOn(blockfileRootfs(), md("linux", "qemu", Optional.empty(), Optional.empty(), Optional.empty(), true));
         assertTrue(append(qemu).contains("root=/dev/vda rw") && !append(qemu).contains("urunc.mount"), append(qemu));
 
@@ -201,6 +203,10 @@ class StoragePlanTest {
         JsonNode drive = new ObjectMapper().readTree(fc.filesToWrite().values().iterator().next()).path("drives").get(0);
         assertEquals("rootfs", drive.path("drive_id").asText());
         assertEquals("/dev/fd/3", drive.path("path_on_host").asText(), "the snapshot, not an ext4 image built from it");
+
+        LaunchPlan ch = planOn(blockfileRootfs(), md("linux", "cloud-hypervisor", Optional.empty(), Optional.empty(), Optional.empty(), true));
+        String argv = String.join(" ", ch.argv());
+        assertTrue(argv.contains("--disk path=/dev/fd/3,id=rootfs") && !argv.contains("--fs"), "a disk rather than virtiofs: " + argv);
     }
 
     @Test
