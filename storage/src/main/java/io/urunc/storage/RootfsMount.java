@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Mounts the rootfs mounts containerd passes to Create at {@code <bundle>/rootfs}, and undoes them.
@@ -44,19 +45,19 @@ public final class RootfsMount {
                 done++;
             }
         } catch (IOException | RuntimeException e) {
-            new MountedRootfs(dir, done, java.util.Optional.empty()).close();
+            new MountedRootfs(dir, done, Optional.empty()).close();
             throw e;
         }
         return new MountedRootfs(dir, done, blockImage(mounts));
     }
 
     /** The file system image a rootfs of exactly one loop mount is, as its mount names it. */
-    static java.util.Optional<MountedRootfs.BlockImage> blockImage(List<MountSpec> mounts) {
-        if (mounts.size() != 1) return java.util.Optional.empty();
+    static Optional<MountedRootfs.BlockImage> blockImage(List<MountSpec> mounts) {
+        if (mounts.size() != 1) return Optional.empty();
         MountSpec m = mounts.getFirst();
         MountOptions opts = MountOptions.parse(m.options());
-        if (!opts.data().contains("loop") || m.type().isEmpty()) return java.util.Optional.empty();
-        return java.util.Optional.of(new MountedRootfs.BlockImage(Path.of(m.source()), m.type(),
+        if (!opts.data().contains("loop") || m.type().isEmpty()) return Optional.empty();
+        return Optional.of(new MountedRootfs.BlockImage(Path.of(m.source()), m.type(),
                 (opts.flags() & MountOptions.MS_RDONLY) != 0));
     }
 
