@@ -98,11 +98,16 @@ public final class ImageFiles {
      * gets it as a descriptor, read-write when {@code writable}.
      */
     public static OpenFile openBlockDevice(Path device, boolean writable) throws IOException {
+        return openHostFile(device, writable, "block device");
+    }
+
+    /** A host file named by a trusted party (the container's creator, containerd), opened for a VMM; {@code what} names it. */
+    public static OpenFile openHostFile(Path file, boolean writable, String what) throws IOException {
         int fd;
         try {
-            fd = Libc.open(device.toString(), (writable ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0);
+            fd = Libc.open(file.toString(), (writable ? Libc.O_RDWR : Libc.O_RDONLY) | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0);
         } catch (SysException e) {
-            throw new IOException("cannot open block device " + device + ": " + e.getMessage());
+            throw new IOException("cannot open " + what + " " + file + ": " + e.getMessage());
         }
         return new OpenFile(fd);
     }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Mounts the rootfs mounts containerd passes to Create at {@code <bundle>/rootfs}, and undoes them.
@@ -20,6 +21,10 @@ import java.util.List;
  * parent of the lowerdirs and uses relative paths; a JVM cannot chdir one thread safely, so we open the
  * common parent and name the layers through {@code /proc/self/fd/<n>/<relative>} instead, which the
  * kernel resolves during mount(2). If that is still too long the mount fails with a clear error.
+ *
+ * <p>A mount with the {@code loop} option (containerd's blockfile snapshotter: {@code ext4}, the snapshot's image
+ * file as source) is mounted from an autoclear {@link LoopDevice}; a rootfs that is exactly one such mount is
+ * {@linkplain MountedRootfs#blockImage() block-backed}, and can be handed to a guest as its disk instead.
  */
 public final class RootfsMount {
     static final int MAX_DATA_BYTES = 4095; // one page minus the NUL
@@ -40,10 +45,20 @@ public final class RootfsMount {
                 done++;
             }
         } catch (IOException | RuntimeException e) {
-            new MountedRootfs(dir, done).close();
+            new MountedRootfs(dir, done, Optional.empty()).close();
             throw e;
         }
-        return new MountedRootfs(dir, done);
+        return new MountedRootfs(dir, done, blockImage(mounts));
+    }
+
+    /** The file system image a rootfs of exactly one loop mount is, as its mount names it. */
+    static Optional<MountedRootfs.BlockImage> blockImage(List<MountSpec> mounts) {
+        if (mounts.size() != 1) return Optional.empty();
+        MountSpec m = mounts.getFirst();
+        MountOptions opts = MountOptions.parse(m.options());
+        if (!opts.data().contains("loop") || m.type().isEmpty()) return Optional.empty();
+        return Optional.of(new MountedRootfs.BlockImage(Path.of(m.source()), m.type(),
+                (opts.flags() & MountOptions.MS_RDONLY) != 0));
     }
 
     /**
@@ -62,7 +77,13 @@ public final class RootfsMount {
     private static void mountOne(MountSpec m, Path target) throws IOException {
         if (m.type().isEmpty() && m.source().isEmpty()) throw new IOException("empty rootfs " + m);
         MountOptions opts = MountOptions.parse(m.options());
-        if (opts.data().contains("loop")) throw new IOException("loop-device rootfs mounts are not supported: " + m);
+        LoopDevice loop = null;
+        if (opts.data().contains("loop")) {
+            if (m.type().isEmpty()) throw new IOException("a loop rootfs mount needs a file system type: " + m);
+            loop = LoopDevice.attach(Path.of(m.source()), (opts.flags() & MountOptions.MS_RDONLY) != 0);
+            opts = opts.withData(opts.data().stream().filter(o -> !o.equals("loop")).toList());
+        }
+        String source = loop != null ? loop.device().toString() : m.source();
         List<Integer> fds = new ArrayList<>();
         try {
             String data = opts.dataString();
@@ -76,7 +97,7 @@ public final class RootfsMount {
             long flags = opts.flags() & ~MountOptions.MS_REMOUNT;
             String fstype = m.type().isEmpty() ? "none" : m.type();
             try {
-                Libc.mount(m.source(), target.toString(), fstype, opts.flags(), data.isEmpty() ? null : data);
+                Libc.mount(source, target.toString(), fstype, opts.flags(), data.isEmpty() ? null : data);
             } catch (SysException e) {
                 throw new IOException("cannot mount rootfs (" + m + ") on " + target + ": " + e.getMessage(), e);
             }
@@ -94,6 +115,7 @@ public final class RootfsMount {
             }
         } finally {
             fds.forEach(Libc::close);
+            if (loop != null) loop.close(); // mounted, the file system holds it; else it goes now
         }
     }
 

@@ -154,6 +154,68 @@ class RootfsMountTest {
         assertFalse(mounted());
     }
 
+    /** Loop devices bound to {@code file}, from sysfs. */
+    private static List<String> loopsOf(Path file) throws IOException {
+        List<String> found = new ArrayList<>();
+        try (var s = Files.list(Path.of("/sys/block"))) {
+            for (Path dev : s.filter(p -> p.getFileName().toString().startsWith("loop")).toList()) {
+                Path backing = dev.resolve("loop/backing_file");
+                if (Files.exists(backing) && Files.readString(backing).strip().equals(file.toString())) found.add(dev.toString());
+            }
+        }
+        return found;
+    }
+
+    private Path ext4Image(String name, String file, String content) throws Exception {
+        Path tree = dir(name + "-tree", file, content);
+        Path image = tmp.resolve(name + ".ext4");
+        Process p = new ProcessBuilder("mkfs.ext4", "-q", "-F", "-d", tree.toString(), image.toString(), "8M")
+                .redirectErrorStream(true).start();
+        assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+        return image.toRealPath();
+    }
+
+    @Test
+    void aBlockfileMountIsALoopDeviceThatGoesWithTheMountAndNamesItsImage() throws Exception {
+        Path image = ext4Image("snap", "etc.conf", "in the image");
+        var spec = new MountSpec("ext4", image.toString(), "", List.of("rw", "loop"));
+        try (MountedRootfs r = RootfsMount.mount(List.of(spec), target)) {
+            assertEquals("in the image", Files.readString(r.path().resolve("etc.conf")));
+            Files.writeString(r.path().resolve("host.txt"), "written through the loop device");
+            assertEquals(1, loopsOf(image).size(), "one loop device over the image");
+            assertEquals(new MountedRootfs.BlockImage(image, "ext4", false), r.blockImage().orElseThrow());
+        }
+        assertFalse(mounted());
+        assertEquals(List.of(), loopsOf(image), "the autoclear loop device went with the unmount");
+        Process debugfs = new ProcessBuilder("debugfs", "-R", "cat /host.txt", image.toString()).start();
+        assertTrue(new String(debugfs.getInputStream().readAllBytes()).contains("written through the loop device"));
+    }
+
+    @Test
+    void unmountForGuestUnmountsNowAndRefusesWhileTheHostStillUsesIt() throws Exception {
+        Path image = ext4Image("busy", "f", "x");
+        MountedRootfs r = RootfsMount.mount(List.of(new MountSpec("ext4", image.toString(), "", List.of("loop"))), target);
+        try (InputStream open = Files.newInputStream(r.path().resolve("f"))) {
+            var e = assertThrows(IOException.class, r::unmountForGuest);
+            assertTrue(e.getMessage().contains("still in use on the host"), e.getMessage());
+            assertTrue(mounted() && r.isMounted(), "a busy rootfs is not detached lazily behind the guest's back");
+        }
+        r.unmountForGuest();
+        assertFalse(mounted() || r.isMounted());
+        assertEquals(List.of(), loopsOf(image));
+        r.close(); // nothing left to do
+    }
+
+    @Test
+    void onlyARootfsOfOneLoopMountIsBlockBacked() {
+        assertTrue(RootfsMount.blockImage(List.of(new MountSpec("ext4", "/s/1", "", List.of("ro", "loop")))).orElseThrow().readOnly());
+        assertTrue(RootfsMount.blockImage(List.of(new MountSpec("bind", "/s/1", "", List.of("rbind")))).isEmpty());
+        assertTrue(RootfsMount.blockImage(List.of(new MountSpec("ext4", "/dev/mapper/x", "", List.of("rw")))).isEmpty(),
+                "a device (devmapper) is not handed on: not built");
+        var loop = new MountSpec("ext4", "/s/1", "", List.of("loop"));
+        assertTrue(RootfsMount.blockImage(List.of(loop, loop)).isEmpty());
+    }
+
     @Test
     void optionsSplitIntoFlagsPropagationAndData() {
         var o = MountOptions.parse(List.of("rbind", "ro", "nosuid", "rprivate", "index=off", "rw", "ro"));

@@ -116,8 +116,9 @@ public final class TaskFactory implements TaskCreator {
         }
         // recorded before it exists: a crash right after the mount must not leave it unknown
         if (!mounts.isEmpty()) save(record[0] = record[0].withRootfsMount(rootfs.toString()));
+        MountedRootfs mounted;
         try {
-            MountedRootfs mounted = RootfsMount.mount(mounts, rootfs);
+            mounted = RootfsMount.mount(mounts, rootfs);
             cleanup.push("rootfs mount " + rootfs, mounted::close);
         } catch (IOException e) {
             throw TtrpcException.failedPrecondition("task " + id + ": cannot mount rootfs: " + e.getMessage());
@@ -133,7 +134,7 @@ public final class TaskFactory implements TaskCreator {
             store.remove(namespace, id);
             return delegate.create(req, bundle, runDir, cleanup, events);
         }
-        VmPlanner.Target target = planner.resolve(found.get(), rootfs);
+        VmPlanner.Target target = planner.resolve(found.get(), mounted);
         List<GuestPort> ports;
         try {
             ports = GuestPort.parseList(found.get().ports().orElse(""));
@@ -152,6 +153,8 @@ public final class TaskFactory implements TaskCreator {
             if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
             LaunchPlan plan = planner.plan(id, target, spec, network.attachment(), runDir,
                     file -> cleanup.push("file held for the VMM", file::close));
+            // planned again at Start, a rootfs the guest took is no longer there to copy the kernel from: keep the copies
+            if (dockerNetns.isPresent() && VmPlanner.takesSnapshotAsDisk(target)) plan = plan.withBootFiles(List.of());
             return new VmLaunch.Ready(plan, VmNamespaces.of(spec.namespaces(), network.netns()));
         };
         VmLaunch launch = dockerNetns.isPresent()

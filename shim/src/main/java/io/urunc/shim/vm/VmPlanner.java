@@ -7,6 +7,7 @@ import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.config.MonitorConfig;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.storage.ImageFiles;
+import io.urunc.storage.MountedRootfs;
 import io.urunc.storage.RootfsImage;
 import io.urunc.storage.RootfsPaths;
 import io.urunc.storage.Volumes;
@@ -51,9 +52,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class VmPlanner {
     private static final System.Logger LOG = System.getLogger(VmPlanner.class.getName());
-    /** What the image asks for, checked; kernel and initrd are where they are inside {@code rootfs}. */
+    /**
+     * What the image asks for, checked; kernel and initrd are where they are inside {@code rootfs}, which
+     * {@code mounted} says how the shim mounted (a block-backed one can become the guest's root disk).
+     */
     public record Target(UnikernelMetadata metadata, Hypervisor hypervisor, UnikernelType type, MonitorConfig monitor,
-                         Path binary, Path rootfs, Path kernel, Optional<Path> initrd, Optional<Path> block) {}
+                         Path binary, Path rootfs, Path kernel, Optional<Path> initrd, Optional<Path> block,
+                         MountedRootfs mounted) {}
 
     /** Fixed names, in the task's run dir, of the VMM's private copies of the image's files. */
     static final String KERNEL_COPY = "kernel", INITRD_COPY = "initrd";
@@ -66,6 +71,11 @@ public final class VmPlanner {
     }
 
     public Target resolve(UnikernelMetadata md, Path rootfs) throws TtrpcException {
+        return resolve(md, MountedRootfs.unmounted(rootfs));
+    }
+
+    public Target resolve(UnikernelMetadata md, MountedRootfs mounted) throws TtrpcException {
+        Path rootfs = mounted.path();
         Hypervisor hypervisor = hypervisor(md);
         UnikernelType type = unikernelType(md, hypervisor);
         MonitorConfig monitor = config.monitor(hypervisor.name());
@@ -80,7 +90,7 @@ public final class VmPlanner {
         if (md.blockMountPoint().isPresent() && !md.blockMountPoint().get().startsWith("/"))
             throw TtrpcException.invalidArgument("com.urunc.unikernel.blkMntPoint: '" + md.blockMountPoint().get()
                     + "' is not an absolute path in the guest");
-        return new Target(md, hypervisor, type, monitor, binary, rootfs, kernel, initrd, block);
+        return new Target(md, hypervisor, type, monitor, binary, rootfs, kernel, initrd, block, mounted);
     }
 
     /**
@@ -90,33 +100,38 @@ public final class VmPlanner {
      */
     public LaunchPlan plan(String id, Target t, Bundle bundle, Optional<NetworkAttachment> network, Path runDir,
                            java.util.function.Consumer<AutoCloseable> held) throws TtrpcException {
-        Path kernel = copyOut(t.rootfs(), t.kernel(), t.metadata().binary(), runDir.resolve(KERNEL_COPY), "com.urunc.unikernel.binary");
+        RootfsForm rootfsForm = rootfsForm(id, t);
+        // planned again at Start (docker), a rootfs already given to the guest left its boot files copied out
+        boolean givenToGuest = rootfsForm == RootfsForm.SNAPSHOT_IMAGE && !t.mounted().isMounted();
+        Path kernel = givenToGuest ? runDir.resolve(KERNEL_COPY)
+                : copyOut(t.rootfs(), t.kernel(), t.metadata().binary(), runDir.resolve(KERNEL_COPY), "com.urunc.unikernel.binary");
         Optional<Path> initrd = Optional.empty();
         if (t.initrd().isPresent())
-            initrd = Optional.of(copyOut(t.rootfs(), t.initrd().get(), t.metadata().initrd().orElseThrow(), runDir.resolve(INITRD_COPY),
+            initrd = Optional.of(givenToGuest ? runDir.resolve(INITRD_COPY)
+                    : copyOut(t.rootfs(), t.initrd().get(), t.metadata().initrd().orElseThrow(), runDir.resolve(INITRD_COPY),
                     "com.urunc.unikernel.initrd"));
         Optional<GuestNetwork> guestNet = network.flatMap(NetworkAttachment::guest)
                 .map(g -> new GuestNetwork(g.ipv4(), g.prefixLength(), g.gateway(), g.mac(), g.dns()));
         Optional<NetAttachment> nic = network.filter(NetworkAttachment::hasTap)
                 .flatMap(a -> a.guest().map(g -> new NetAttachment(a.tapName(), g.mac())));
         List<String> args = MetadataResolver.appArgs(t.metadata(), bundle.args());
-        RootfsForm rootfsForm = rootfsForm(id, t);
         Shares shares = shares(id, t, bundle, runDir, rootfsForm == RootfsForm.VIRTIOFS);
-        Disk disk = disk(id, t, held);
+        Disk disk = disk(id, t, rootfsForm, held);
         List<BlockDevice> blocks = new ArrayList<>();
         if (rootfsForm == RootfsForm.EXT4_IMAGE) blocks.add(rootfsImage(id, t, runDir)); // first: /dev/vda
         disk.device().ifPresent(blocks::add);
         Map<Integer, LaunchPlan.InheritedFile> inherited = new java.util.HashMap<>(disk.inherited());
+        if (rootfsForm == RootfsForm.SNAPSHOT_IMAGE) blocks.addFirst(snapshotImage(id, t, inherited, held));
         List<GuestMount> mounts = new ArrayList<>(disk.mount().stream().toList());
         mounts.addAll(deviceVolumes(id, shares.devices(), blocks, inherited, held));
         mounts.addAll(shares.mounts());
         RootKind root = t.initrd().isPresent() ? RootKind.INITRD
-                : disk.isRoot() || rootfsForm == RootfsForm.EXT4_IMAGE ? RootKind.BLOCK
+                : disk.isRoot() || rootfsForm.isDisk() ? RootKind.BLOCK
                 : rootfsForm == RootfsForm.VIRTIOFS ? RootKind.VIRTIOFS : RootKind.NONE;
         // booted from an initrd, the guest's init mounts the container rootfs and switches into it
         if (root == RootKind.INITRD && rootfsForm == RootfsForm.VIRTIOFS)
             mounts.addFirst(new GuestMount(GuestMount.Kind.VIRTIOFS, ROOTFS_TAG, "/", false));
-        if (root == RootKind.INITRD && rootfsForm == RootfsForm.EXT4_IMAGE)
+        if (root == RootKind.INITRD && rootfsForm.isDisk())
             mounts.addFirst(new GuestMount(GuestMount.Kind.BLOCK, ROOTFS_BLOCK_ID, "/", false));
         GuestSpec guest = new GuestSpec(args, guestEnv(bundle), guestNet, root, t.metadata().unikernelVersion().orElse(null),
                 mounts);
@@ -159,9 +174,14 @@ public final class VmPlanner {
      * is mounted there by types that mount file systems; without one the disk is only attached (Solo5 types name
      * their own devices).
      */
-    private Disk disk(String id, Target t, java.util.function.Consumer<AutoCloseable> held) throws TtrpcException {
+    private Disk disk(String id, Target t, RootfsForm rootfsForm, java.util.function.Consumer<AutoCloseable> held) throws TtrpcException {
         if (t.block().isEmpty()) return new Disk(Optional.empty(), Optional.empty(), false, Map.of());
         String fromImage = t.metadata().block().orElseThrow();
+        if (rootfsForm == RootfsForm.SNAPSHOT_IMAGE)
+            throw TtrpcException.invalidArgument("task " + id + ": com.urunc.unikernel.block: " + fromImage + " is inside the rootfs"
+                    + " snapshot, which is a file system image (" + t.mounted().blockImage().orElseThrow().file() + ") the guest takes"
+                    + " as its root disk with com.urunc.unikernel.mountRootfs: the host cannot keep a file of it open meanwhile"
+                    + " (use a snapshotter that gives directories, e.g. overlayfs, or put the block image at /)");
         ImageFiles.OpenFile file;
         try {
             file = ImageFiles.open(t.rootfs(), t.block().get(), fromImage, true);
@@ -301,7 +321,18 @@ public final class VmPlanner {
     }
 
     /** How the container rootfs reaches the guest with {@code com.urunc.unikernel.mountRootfs}. */
-    enum RootfsForm { NONE, VIRTIOFS, EXT4_IMAGE }
+    enum RootfsForm {
+        NONE, VIRTIOFS, EXT4_IMAGE,
+        /** The snapshot is itself a file system image (containerd's blockfile snapshotter): that file is the disk. */
+        SNAPSHOT_IMAGE;
+
+        boolean isDisk() {
+            return this == EXT4_IMAGE || this == SNAPSHOT_IMAGE;
+        }
+    }
+
+    /** What a block-backed rootfs must be for a guest to take it as its root disk (the types that mount one mount ext4). */
+    static final String SNAPSHOT_FS_TYPE = "ext4";
 
     static final String ROOTFS_BLOCK_ID = "rootfs";
     static final String ROOTFS_IMAGE = "rootfs.ext4";
@@ -309,10 +340,11 @@ public final class VmPlanner {
     /**
      * {@code com.urunc.unikernel.mountRootfs}: the container rootfs becomes the guest's root, shared over virtiofs
      * where the hypervisor can share directories (QEMU, Cloud Hypervisor: urunc's choice), else as an ext4 image
-     * built from it at Create (Firecracker); not when a block image of the image is the root. Types that mount no
-     * file systems ignore it, as urunc does.
+     * built from it at Create (Firecracker); not when a block image of the image is the root. Where the snapshot
+     * itself is an ext4 image (blockfile), that image is the guest's disk on every hypervisor, as urunc prefers a block
+     * rootfs to a shared one. Types that mount no file systems ignore it, as urunc does.
      */
-    private static RootfsForm rootfsForm(String id, Target t) {
+    static RootfsForm rootfsForm(String id, Target t) {
         if (!t.metadata().mountRootfs()) return RootfsForm.NONE;
         boolean blockRoot = t.block().isPresent() && t.metadata().blockMountPoint().filter("/"::equals).isPresent();
         if (blockRoot) return RootfsForm.NONE;
@@ -320,7 +352,49 @@ public final class VmPlanner {
             LOG.log(Level.INFO, "task {0}: com.urunc.unikernel.mountRootfs ignored: type {1} mounts no file systems", id, t.type().name());
             return RootfsForm.NONE;
         }
+        if (takesSnapshotAsDisk(t)) return RootfsForm.SNAPSHOT_IMAGE;
+        Optional<MountedRootfs.BlockImage> image = t.mounted().blockImage();
+        if (image.isPresent())
+            LOG.log(Level.INFO, "task {0}: rootfs image {1} ({2}{3}) shared from its host mount instead of as the guest''s disk", id,
+                    image.get().file(), image.get().fsType(), image.get().readOnly() ? ", read-only" : "");
         return t.hypervisor().sharesDirectories() ? RootfsForm.VIRTIOFS : RootfsForm.EXT4_IMAGE;
+    }
+
+    /**
+     * Whether the guest takes the rootfs snapshot itself as its disk ({@link RootfsForm#SNAPSHOT_IMAGE}): then the
+     * rootfs is unmounted from the host at the first plan, and a plan made again cannot copy the boot files anew.
+     */
+    public static boolean takesSnapshotAsDisk(Target t) {
+        Optional<MountedRootfs.BlockImage> image = t.mounted().blockImage();
+        boolean blockRoot = t.block().isPresent() && t.metadata().blockMountPoint().filter("/"::equals).isPresent();
+        return t.metadata().mountRootfs() && !blockRoot && t.type().mounts(GuestMount.Kind.VIRTIOFS) && image.isPresent()
+                && t.type().mounts(GuestMount.Kind.BLOCK) && image.get().fsType().equals(SNAPSHOT_FS_TYPE) && !image.get().readOnly();
+    }
+
+    /**
+     * The snapshot's own image file as the guest's first disk ({@code rootfs}): opened read-write (a path from
+     * containerd, not from the image) and inherited on descriptors {@value #BLOCK_FD} and the next like the image's
+     * block file, after which the rootfs is unmounted from the host, so that only the guest has the file system
+     * mounted. The kernel and initrd were copied out of it before.
+     */
+    private static BlockDevice snapshotImage(String id, Target t, Map<Integer, LaunchPlan.InheritedFile> inherited,
+                                             java.util.function.Consumer<AutoCloseable> held) throws TtrpcException {
+        Path file = t.mounted().blockImage().orElseThrow().file();
+        ImageFiles.OpenFile open;
+        try {
+            open = ImageFiles.openHostFile(file, true, "rootfs snapshot image");
+        } catch (IOException e) {
+            throw TtrpcException.failedPrecondition("task " + id + ": com.urunc.unikernel.mountRootfs: " + e.getMessage());
+        }
+        held.accept(open);
+        try {
+            if (t.mounted().isMounted()) t.mounted().unmountForGuest();
+        } catch (IOException e) {
+            throw TtrpcException.failedPrecondition("task " + id + ": com.urunc.unikernel.mountRootfs: " + e.getMessage());
+        }
+        inherited.put(BLOCK_FD, new LaunchPlan.InheritedFile(open.procPath(), true));
+        inherited.put(BLOCK_FD + 1, new LaunchPlan.InheritedFile(open.procPath(), false));
+        return new BlockDevice(ROOTFS_BLOCK_ID, file, false, List.of(BLOCK_FD, BLOCK_FD + 1));
     }
 
     /** The ext4 image of the container rootfs in the run dir (it goes with it); writes stay in the image. */

@@ -30,6 +30,8 @@ class StoragePlanTest {
             path = "/bin/true"
             [monitors.firecracker]
             path = "/bin/true"
+            [monitors.cloud-hypervisor]
+            path = "/bin/true"
             [extra_binaries.virtiofsd]
             path = "/bin/true"
             """;
@@ -149,5 +151,80 @@ class StoragePlanTest {
     void mountRootfsIsIgnoredByTypesThatMountNothing() throws Exception {
         LaunchPlan p = plan(md("unikraft", "qemu", Optional.empty(), Optional.empty(), Optional.empty(), true), "");
         assertTrue(p.backends().isEmpty() && !String.join(" ", p.argv()).contains("vhost-user"), p.argv().toString());
+    }
+
+    /** A rootfs as containerd's blockfile snapshotter gives it: an ext4 image with the boot files, mounted through a loop device. */
+    private io.urunc.storage.MountedRootfs blockfileRootfs() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.urunc.sys.Libc.geteuid() == 0, "loop mounts need root");
+        Path tree = Files.createDirectories(dir.resolve("tree/boot"));
+        Files.writeString(tree.resolve("vmlinuz"), "kernel");
+        Files.writeString(tree.resolve("initrd"), "initrd");
+        Files.createDirectories(dir.resolve("tree/disk"));
+        Files.writeString(dir.resolve("tree/disk/data.img"), "disk");
+        Path image = dir.resolve("snapshot" + System.nanoTime() + ".ext4");
+        Process mkfs = new ProcessBuilder("mkfs.ext4", "-q", "-F", "-d", dir.resolve("tree").toString(), image.toString(), "8M")
+                .redirectErrorStream(true).start();
+        assertEquals(0, mkfs.waitFor(), new String(mkfs.getInputStream().readAllBytes()));
+        var mounted = io.urunc.storage.RootfsMount.mount(List.of(new io.urunc.storage.MountSpec("ext4", image.toString(), "",
+                List.of("rw", "loop"))), dir.resolve("rootfs" + System.nanoTime()));
+        held.add(mounted);
+        return mounted;
+    }
+
+    private LaunchPlan planOn(io.urunc.storage.MountedRootfs rootfs, UnikernelMetadata md) throws Exception {
+        Files.writeString(dir.resolve("config.json"), "{\"process\":{\"args\":[\"/init\"]},\"mounts\":[]}");
+        Path run = Files.createDirectories(dir.resolve("run" + System.nanoTime()));
+        return planner.plan("t1", planner.resolve(md, rootfs), Bundle.load(dir), Optional.empty(), run, held::add);
+    }
+
+    @Test
+    void mountRootfsOnABlockfileSnapshotGivesItsImageAsTheRootDiskAndUnmountsItFromTheHost() throws Exception {
+        var rootfs = blockfileRootfs();
+        Path image = rootfs.blockImage().orElseThrow().file();
+        LaunchPlan qemu = planOn(rootfs, md("linux", "qemu", Optional.of("/boot/initrd"), Optional.empty(), Optional.empty(), true));
+        assertFalse(rootfs.isMounted(), "the host has let go of the file system before the guest gets it");
+        assertTrue(qemu.backends().isEmpty(), "no virtiofsd: " + qemu.backends());
+        String argv = String.join(" ", qemu.argv());
+        assertTrue(argv.contains("-add-fd fd=3,set=3,opaque=rootfs -add-fd fd=4,set=3,opaque=rootfs"), argv);
+        assertTrue(argv.contains("-drive file=/dev/fdset/3,format=raw,if=none,id=rootfs"), argv);
+        assertFalse(argv.contains(image.toString()), "no path reaches QEMU: " + argv);
+        assertTrue(append(qemu).contains("urunc.mount=blk:rootfs:rw:/"), append(qemu));
+        assertTrue(qemu.inheritedFiles().get(3).writable() && !qemu.inheritedFiles().get(4).writable());
+        assertEquals(image, qemu.inheritedFiles().get(3).openedAs().toRealPath(), "the snapshot's own file");
+        assertEquals("kernel", Files.readString(qemu.bootFiles().getFirst()), "the kernel was copied out before the unmount");
+    }
+
+    @Test
+    void withoutAnInitrdTheSnapshotDiskIsTheKernelsRootAndFirecrackerAndCloudHypervisorGetItToo() throws Exception {
+        LaunchPlan qemu = planOn(blockfileRootfs(), md("linux", "qemu", Optional.empty(), Optional.empty(), Optional.empty(), true));
+        assertTrue(append(qemu).contains("root=/dev/vda rw") && !append(qemu).contains("urunc.mount"), append(qemu));
+
+        LaunchPlan fc = planOn(blockfileRootfs(), md("linux", "firecracker", Optional.empty(), Optional.empty(), Optional.empty(), true));
+        JsonNode drive = new ObjectMapper().readTree(fc.filesToWrite().values().iterator().next()).path("drives").get(0);
+        assertEquals("rootfs", drive.path("drive_id").asText());
+        assertEquals("/dev/fd/3", drive.path("path_on_host").asText(), "the snapshot, not an ext4 image built from it");
+
+        LaunchPlan ch = planOn(blockfileRootfs(), md("linux", "cloud-hypervisor", Optional.empty(), Optional.empty(), Optional.empty(), true));
+        String argv = String.join(" ", ch.argv());
+        assertTrue(argv.contains("--disk path=/dev/fd/3,id=rootfs") && !argv.contains("--fs"), "a disk rather than virtiofs: " + argv);
+    }
+
+    @Test
+    void aBlockfileSnapshotStaysMountedOnTheHostWhenTheGuestDoesNotTakeIt() throws Exception {
+        var plain = blockfileRootfs();
+        LaunchPlan p = planOn(plain, md("linux", "qemu", Optional.of("/boot/initrd"), Optional.empty(), Optional.empty(), false));
+        assertTrue(plain.isMounted() && !String.join(" ", p.argv()).contains("id=rootfs"), p.argv().toString());
+        var unikraft = blockfileRootfs();
+        LaunchPlan u = planOn(unikraft, md("unikraft", "qemu", Optional.empty(), Optional.empty(), Optional.empty(), true));
+        assertTrue(unikraft.isMounted() && !String.join(" ", u.argv()).contains("id=rootfs"), u.argv().toString());
+    }
+
+    @Test
+    void anImagesBlockFileInsideASnapshotTheGuestTakesFailsNamingBoth() throws Exception {
+        var rootfs = blockfileRootfs();
+        TtrpcException e = assertThrows(TtrpcException.class, () -> planOn(rootfs,
+                md("linux", "qemu", Optional.of("/boot/initrd"), Optional.of("/disk/data.img"), Optional.of("/srv"), true)));
+        assertTrue(e.getMessage().contains("com.urunc.unikernel.block: /disk/data.img is inside the rootfs snapshot"), e.getMessage());
+        assertTrue(rootfs.isMounted(), "refused before anything was taken from the host");
     }
 }
