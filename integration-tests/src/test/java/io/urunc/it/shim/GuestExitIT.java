@@ -4,11 +4,15 @@ import io.urunc.it.support.Containerd;
 import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Processes;
+import io.urunc.it.support.Stack;
 import io.urunc.it.support.TaskStatus;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,18 +30,22 @@ import static org.junit.jupiter.api.Assertions.*;
  * guest's /init loads the driver) is a crash, 255; a guest that powers off or reboots is 0; a QEMU killed from
  * outside (kill -9, the OOM killer) is 137, and an OOM kill in the task's cgroup is a /tasks/oom event.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Stack.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GuestExitIT {
+    @Parameter
+    Stack stack;
     private static final String RUNTIME = "io.containerd.urunc.v2";
     private Containerd containerd;
 
-    @BeforeAll
+    @BeforeParameterizedClassInvocation
     void startContainerd() throws Exception {
-        containerd = Containerd.start();
+        containerd = Containerd.start(stack);
         Guests.importInto(containerd, "default", "hello", "tiny");
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     void stopContainerd() {
         if (containerd != null) containerd.close();
     }
