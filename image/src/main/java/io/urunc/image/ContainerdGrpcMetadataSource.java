@@ -73,9 +73,23 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
         return readContent(namespace, config.get(), ManifestScan::configLabels);
     }
 
+    /** One Containers.Get, one Images.Get and the manifest and config reads, where asking for each map would repeat them. */
+    @Override
+    public Everything everything(String namespace, String containerId) throws IOException {
+        Optional<Container> c = container(namespace, containerId);
+        Map<String, String> labels = c.map(Container::getLabelsMap).orElse(Map.of());
+        Optional<ManifestScan> manifest = manifest(namespace, c);
+        Optional<String> config = manifest.flatMap(ManifestScan::configDigest);
+        return new Everything(labels, manifest.map(ManifestScan::annotations).orElse(Map.of()),
+                config.isEmpty() ? Map.of() : readContent(namespace, config.get(), ManifestScan::configLabels));
+    }
+
     /** The manifest of the container's image for this platform; empty without container, image name or image. */
     private Optional<ManifestScan> manifest(String namespace, String containerId) throws IOException {
-        Optional<Container> c = container(namespace, containerId);
+        return manifest(namespace, container(namespace, containerId));
+    }
+
+    private Optional<ManifestScan> manifest(String namespace, Optional<Container> c) throws IOException {
         if (c.isEmpty() || c.get().getImage().isEmpty()) return Optional.empty();
         String image = c.get().getImage();
         Descriptor target;

@@ -43,9 +43,10 @@ public final class MetadataResolver {
         Map<MetadataSource, Map<String, String>> raw = new EnumMap<>(MetadataSource.class);
         raw.put(MetadataSource.SPEC, onlyUrunc(specAnnotations));
         if (containerd != null) {
-            raw.put(MetadataSource.MANIFEST, fromContainerd(MetadataSource.MANIFEST, namespace, containerId));
-            raw.put(MetadataSource.LABEL, fromContainerd(MetadataSource.LABEL, namespace, containerId));
-            raw.put(MetadataSource.IMAGE_CONFIG, fromContainerd(MetadataSource.IMAGE_CONFIG, namespace, containerId));
+            ContainerdMetadataSource.Everything all = fromContainerd(namespace, containerId);
+            raw.put(MetadataSource.MANIFEST, onlyUrunc(all.manifestAnnotations()));
+            raw.put(MetadataSource.LABEL, onlyUrunc(all.containerLabels()));
+            raw.put(MetadataSource.IMAGE_CONFIG, onlyUrunc(all.configLabels()));
         }
         raw.put(MetadataSource.URUNC_JSON, UruncJson.read(rootfs));
         if (raw.values().stream().allMatch(Map::isEmpty)) return Optional.empty();
@@ -126,17 +127,12 @@ public final class MetadataResolver {
         return s;
     }
 
-    private Map<String, String> fromContainerd(MetadataSource which, String namespace, String containerId)
+    private ContainerdMetadataSource.Everything fromContainerd(String namespace, String containerId)
             throws InvalidMetadataException {
         try {
-            Map<String, String> m = switch (which) {
-                case MANIFEST -> containerd.imageManifestAnnotations(namespace, containerId);
-                case IMAGE_CONFIG -> containerd.imageConfigLabels(namespace, containerId);
-                default -> containerd.containerLabels(namespace, containerId);
-            };
-            return onlyUrunc(m);
+            return containerd.everything(namespace, containerId);
         } catch (IOException e) {
-            throw new InvalidMetadataException("cannot read the " + which.description + "s of container "
+            throw new InvalidMetadataException("cannot read the labels and image metadata of container "
                     + namespace + "/" + containerId + " from containerd: " + e.getMessage(), e);
         }
     }
