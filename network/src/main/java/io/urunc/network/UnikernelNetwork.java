@@ -58,8 +58,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code nsenter --net} in front ({@link Commands}): the child joins the
  * namespace, no daemon thread ever does. Netlink through FFM would save ~2 ms per step but means re-implementing
  * tc's u32/mirred attribute encoding; iproute2 is the reference encoder, is present wherever CNI is, gives
- * readable errors, and its JSON output ({@code -j}) is parsed with Jackson. An attach is about ten commands:
- * 50–125 ms measured on a loaded 2-core machine once warm (the first one in a JVM ~2 s, mostly class loading).
+ * readable errors, and its JSON output ({@code -j}) is parsed with Jackson. A redirect attach is eight commands,
+ * each an {@code nsenter} exec'ing the tool: ~20 ms on a 2-core machine once warm, ~170 ms for the first in a JVM
+ * (class loading; README, Start-up and memory).
  * Attach and detach are serialised within this JVM only: two processes attaching in one namespace at the
  * same instant could both choose redirect mode (the second then fails on the uplink's filter and rolls back).
  */
