@@ -93,6 +93,8 @@ public final class TaskFactory implements TaskCreator {
 
     private Task create(CreateTaskRequest req, String id, Cleanup cleanup, TaskEvents events) throws TtrpcException {
         PhaseClock clock = new PhaseClock();
+        // containerd's part of the metadata needs neither bundle nor rootfs: read while those are set up
+        MetadataResolver.Prefetch containerdRead = metadata.prefetch(namespace, id, METADATA_READS);
         Bundle bundle;
         try {
             bundle = Bundle.load(Path.of(req.getBundle()));
@@ -128,7 +130,7 @@ public final class TaskFactory implements TaskCreator {
         }
 
         clock.mark("rootfs");
-        Optional<UnikernelMetadata> found = resolveMetadata(bundle, rootfs, id);
+        Optional<UnikernelMetadata> found = resolveMetadata(bundle, rootfs, id, containerdRead);
         clock.mark("metadata");
         if (found.isEmpty()) {
             if (delegate == null) {
@@ -237,25 +239,17 @@ public final class TaskFactory implements TaskCreator {
 
 
 
-    private Optional<UnikernelMetadata> resolveMetadata(Bundle bundle, Path rootfs, String id) throws TtrpcException {
+    private Optional<UnikernelMetadata> resolveMetadata(Bundle bundle, Path rootfs, String id,
+                                                        MetadataResolver.Prefetch containerdRead) throws TtrpcException {
         try {
-            METADATA_READS.acquire();
+            return metadata.resolve(bundle.annotations(), rootfs, containerdRead);
+        } catch (InvalidMetadataException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": invalid unikernel metadata: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TtrpcException(io.urunc.ttrpc.Code.CANCELLED, "task " + id + ": create cancelled");
         }
-        try {
-            return metadata.resolve(bundle.annotations(), rootfs, namespace, id);
-        } catch (InvalidMetadataException e) {
-            throw TtrpcException.invalidArgument("task " + id + ": invalid unikernel metadata: " + e.getMessage());
-        } finally {
-            METADATA_READS.release();
-        }
     }
-
-
-
-
 
     private Path runDir(String id) {
         try {
