@@ -23,6 +23,15 @@ bench_cleanup() {
     sleep 1
     for p in $(pgrep -f "$D" || true); do kill "$p" 2>/dev/null || true; done
     grep -o " $D[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    # BENCH_KEEP_LOGS=DIR: the daemons' logs of the run are kept there (with BENCH_TOML_EXTRA='[log]\nlevel = "debug"\n'
+    # in run-start.sh they break each Create down by phase)
+    if [ -n "${BENCH_KEEP_LOGS:-}" ]; then
+        local logs
+        for logs in "$D"/*/u/log; do
+            [ -d "$logs" ] || continue
+            mkdir -p "$BENCH_KEEP_LOGS/${logs#$D/}" && cp "$logs"/*.log "$BENCH_KEEP_LOGS/${logs#$D/}/" || true
+        done
+    fi
     rm -rf "$D"
 }
 trap bench_cleanup EXIT

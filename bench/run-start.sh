@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-15}; COLD=${2:-3}; COUNTS=${3:-1 5 50}
 BENCH_NAME=start
-URUNC_TOML_EXTRA='[monitors.qemu]\naccelerator = "tcg"\ndefault_memory_mb = 64\n'
+URUNC_TOML_EXTRA='[monitors.qemu]\naccelerator = "tcg"\ndefault_memory_mb = 64\n'"${BENCH_TOML_EXTRA:-}"
 . bench/lib.sh
 
 urunc_run() { $C -n "$1" run --rm --runtime io.containerd.urunc.v2 urunc.test/tiny:latest "$2" exit=0; }

@@ -45,6 +45,7 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
     private final Path socket;
     private final Duration deadline;
     private final UnaryGrpcClient client;
+    private final ScannedContent scanned = new ScannedContent();
 
     public ContainerdGrpcMetadataSource(Path containerdSocket) {
         this(containerdSocket, Duration.ofSeconds(2));
@@ -70,12 +71,26 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
     public Map<String, String> imageConfigLabels(String namespace, String containerId) throws IOException {
         Optional<String> config = manifest(namespace, containerId).flatMap(ManifestScan::configDigest);
         if (config.isEmpty()) return Map.of();
-        return readContent(namespace, config.get(), ManifestScan::configLabels);
+        return readConfigLabels(namespace, config.get());
+    }
+
+    /** One Containers.Get, one Images.Get and the manifest and config reads, where asking for each map would repeat them. */
+    @Override
+    public Everything everything(String namespace, String containerId) throws IOException {
+        Optional<Container> c = container(namespace, containerId);
+        Map<String, String> labels = c.map(Container::getLabelsMap).orElse(Map.of());
+        Optional<ManifestScan> manifest = manifest(namespace, c);
+        Optional<String> config = manifest.flatMap(ManifestScan::configDigest);
+        return new Everything(labels, manifest.map(ManifestScan::annotations).orElse(Map.of()),
+                config.isEmpty() ? Map.of() : readConfigLabels(namespace, config.get()));
     }
 
     /** The manifest of the container's image for this platform; empty without container, image name or image. */
     private Optional<ManifestScan> manifest(String namespace, String containerId) throws IOException {
-        Optional<Container> c = container(namespace, containerId);
+        return manifest(namespace, container(namespace, containerId));
+    }
+
+    private Optional<ManifestScan> manifest(String namespace, Optional<Container> c) throws IOException {
         if (c.isEmpty() || c.get().getImage().isEmpty()) return Optional.empty();
         String image = c.get().getImage();
         Descriptor target;
@@ -109,7 +124,13 @@ public final class ContainerdGrpcMetadataSource implements ContainerdMetadataSou
     }
 
     private ManifestScan readManifest(String namespace, String digest) throws IOException {
-        return readContent(namespace, digest, in -> ManifestScan.read(in, hostArch()));
+        return scanned.get(namespace, digest, "manifest", () -> readContent(namespace, digest, in -> ManifestScan.read(in, hostArch())),
+                m -> ScannedContent.size(m.annotations()));
+    }
+
+    private Map<String, String> readConfigLabels(String namespace, String digest) throws IOException {
+        return scanned.get(namespace, digest, "config", () -> readContent(namespace, digest, ManifestScan::configLabels),
+                ScannedContent::size);
     }
 
     private interface Scan<T> {

@@ -17,4 +17,13 @@ public interface ContainerdMetadataSource {
     default Map<String, String> imageConfigLabels(String namespace, String containerId) throws IOException {
         return Map.of();
     }
+
+    /** All three at once, as a Create needs them; a source that reaches containerd reads the container once. */
+    default Everything everything(String namespace, String containerId) throws IOException {
+        return new Everything(containerLabels(namespace, containerId), imageManifestAnnotations(namespace, containerId),
+                imageConfigLabels(namespace, containerId));
+    }
+
+    record Everything(Map<String, String> containerLabels, Map<String, String> manifestAnnotations,
+                      Map<String, String> configLabels) {}
 }

@@ -40,12 +40,79 @@ public final class MetadataResolver {
      */
     public Optional<UnikernelMetadata> resolve(Map<String, String> specAnnotations, Path rootfs, String namespace,
                                                String containerId) throws InvalidMetadataException {
+        return resolve(specAnnotations, rootfs, containerd == null ? null : fromContainerd(namespace, containerId));
+    }
+
+    /**
+     * As {@link #resolve(Map, Path, String, String)}, with containerd's part read by {@link #prefetch} meanwhile; the
+     * rest (urunc.json) read under one of the prefetch's permits, taken once that read is done (never both at once).
+     */
+    public Optional<UnikernelMetadata> resolve(Map<String, String> specAnnotations, Path rootfs, Prefetch containerdRead)
+            throws InvalidMetadataException, InterruptedException {
+        ContainerdMetadataSource.Everything all = containerdRead.await();
+        containerdRead.reads.acquire();
+        try {
+            return resolve(specAnnotations, rootfs, all);
+        } finally {
+            containerdRead.reads.release();
+        }
+    }
+
+    /**
+     * Starts reading containerd's part (labels, manifest, config) on a virtual thread of its own, with one of
+     * {@code reads}' permits held while it reads: a Create does its other setup meanwhile.
+     */
+    public Prefetch prefetch(String namespace, String containerId, java.util.concurrent.Semaphore reads) {
+        if (containerd == null) return new Prefetch(java.util.concurrent.CompletableFuture.completedFuture(null), reads);
+        java.util.concurrent.CompletableFuture<ContainerdMetadataSource.Everything> read = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().name("metadata " + namespace + "/" + containerId).start(() -> {
+            try {
+                reads.acquire();
+                try {
+                    read.complete(fromContainerd(namespace, containerId));
+                } finally {
+                    reads.release();
+                }
+            } catch (Throwable e) {
+                read.completeExceptionally(e);
+            }
+        });
+        return new Prefetch(read, reads);
+    }
+
+    /** containerd's metadata of one container, being read. */
+    public static final class Prefetch {
+        private final java.util.concurrent.CompletableFuture<ContainerdMetadataSource.Everything> read;
+        private final java.util.concurrent.Semaphore reads;
+
+        private Prefetch(java.util.concurrent.CompletableFuture<ContainerdMetadataSource.Everything> read,
+                         java.util.concurrent.Semaphore reads) {
+            this.read = read;
+            this.reads = reads;
+        }
+
+        /** What was read (null without a containerd to ask); its failure as the resolver reports it. */
+        ContainerdMetadataSource.Everything await() throws InvalidMetadataException, InterruptedException {
+            try {
+                return read.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof InvalidMetadataException bad) throw bad;
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                if (e.getCause() instanceof Error r) throw r;
+                throw new InvalidMetadataException("cannot read the labels and image metadata from containerd: "
+                        + e.getCause(), e.getCause());
+            }
+        }
+    }
+
+    private Optional<UnikernelMetadata> resolve(Map<String, String> specAnnotations, Path rootfs,
+                                                ContainerdMetadataSource.Everything all) throws InvalidMetadataException {
         Map<MetadataSource, Map<String, String>> raw = new EnumMap<>(MetadataSource.class);
         raw.put(MetadataSource.SPEC, onlyUrunc(specAnnotations));
-        if (containerd != null) {
-            raw.put(MetadataSource.MANIFEST, fromContainerd(MetadataSource.MANIFEST, namespace, containerId));
-            raw.put(MetadataSource.LABEL, fromContainerd(MetadataSource.LABEL, namespace, containerId));
-            raw.put(MetadataSource.IMAGE_CONFIG, fromContainerd(MetadataSource.IMAGE_CONFIG, namespace, containerId));
+        if (all != null) {
+            raw.put(MetadataSource.MANIFEST, onlyUrunc(all.manifestAnnotations()));
+            raw.put(MetadataSource.LABEL, onlyUrunc(all.containerLabels()));
+            raw.put(MetadataSource.IMAGE_CONFIG, onlyUrunc(all.configLabels()));
         }
         raw.put(MetadataSource.URUNC_JSON, UruncJson.read(rootfs));
         if (raw.values().stream().allMatch(Map::isEmpty)) return Optional.empty();
@@ -126,17 +193,12 @@ public final class MetadataResolver {
         return s;
     }
 
-    private Map<String, String> fromContainerd(MetadataSource which, String namespace, String containerId)
+    private ContainerdMetadataSource.Everything fromContainerd(String namespace, String containerId)
             throws InvalidMetadataException {
         try {
-            Map<String, String> m = switch (which) {
-                case MANIFEST -> containerd.imageManifestAnnotations(namespace, containerId);
-                case IMAGE_CONFIG -> containerd.imageConfigLabels(namespace, containerId);
-                default -> containerd.containerLabels(namespace, containerId);
-            };
-            return onlyUrunc(m);
+            return containerd.everything(namespace, containerId);
         } catch (IOException e) {
-            throw new InvalidMetadataException("cannot read the " + which.description + "s of container "
+            throw new InvalidMetadataException("cannot read the labels and image metadata of container "
                     + namespace + "/" + containerId + " from containerd: " + e.getMessage(), e);
         }
     }

@@ -127,6 +127,21 @@ class ContainerdGrpcMetadataSourceTest {
         }
     }
 
+    /** What a Create asks for: the three maps read in one pass are those the three separate reads give. */
+    @Test
+    void everythingInOnePassIsWhatTheSeparateReadsGive() throws Exception {
+        try (var src = new ContainerdGrpcMetadataSource(sock())) {
+            for (String c : List.of("c1", "c2", "no-such-container")) {
+                var all = src.everything(NS, c);
+                assertEquals(src.containerLabels(NS, c), all.containerLabels(), c);
+                assertEquals(src.imageManifestAnnotations(NS, c), all.manifestAnnotations(), c);
+                assertEquals(src.imageConfigLabels(NS, c), all.configLabels(), c);
+            }
+            assertEquals(MetadataResolverTest.b64("rumprun"), src.everything(NS, "c1").manifestAnnotations()
+                    .get(Annotations.UNIKERNEL_TYPE));
+        }
+    }
+
     @Test
     void resolverCombinesContainerdAndSpec() throws Exception {
         Path rootfs = Files.createDirectories(dir.resolve("rootfs/unikernel"));

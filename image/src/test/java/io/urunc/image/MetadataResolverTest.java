@@ -74,6 +74,39 @@ class MetadataResolverTest {
         assertTrue(e.getMessage().contains(HYPERVISOR + " is missing"), "names the missing key: " + e.getMessage());
     }
 
+    /** A Create starts containerd's read before its bundle and rootfs are ready and resolves once they are. */
+    @Test
+    void containerdIsReadBeforeResolveIsAskedAndItsFailureIsReportedTheSame() throws Exception {
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        ContainerdMetadataSource labels = new ContainerdMetadataSource() {
+            public Map<String, String> containerLabels(String ns, String id) {
+                asked.countDown();
+                return Map.of(UNIKERNEL_TYPE, "unikraft", HYPERVISOR, "qemu", BINARY, "/unikernel/app.qemu");
+            }
+            public Map<String, String> imageManifestAnnotations(String ns, String id) { return Map.of(); }
+        };
+        var permits = new java.util.concurrent.Semaphore(1);
+        MetadataResolver resolver = new MetadataResolver(labels);
+        MetadataResolver.Prefetch read = resolver.prefetch("default", "c1", permits);
+        assertTrue(asked.await(10, java.util.concurrent.TimeUnit.SECONDS), "containerd was asked before resolve");
+        UnikernelMetadata md = resolver.resolve(Map.of(), rootfs, read).orElseThrow();
+        assertEquals("qemu", md.hypervisor());
+        assertEquals("container label", md.sources().get(HYPERVISOR));
+        assertEquals(1, permits.availablePermits(), "every permit given back");
+
+        ContainerdMetadataSource broken = new ContainerdMetadataSource() {
+            public Map<String, String> containerLabels(String ns, String id) throws IOException { throw new IOException("deadline exceeded"); }
+            public Map<String, String> imageManifestAnnotations(String ns, String id) { return Map.of(); }
+        };
+        MetadataResolver failing = new MetadataResolver(broken);
+        var e = assertThrows(InvalidMetadataException.class,
+                () -> failing.resolve(Map.of(), rootfs, failing.prefetch("default", "c1", permits)));
+        assertTrue(e.getMessage().contains("from containerd: deadline exceeded"), e.getMessage());
+        assertEquals(1, permits.availablePermits());
+        assertEquals(Optional.empty(), new MetadataResolver(null).resolve(Map.of(), rootfs,
+                new MetadataResolver(null).prefetch("default", "c1", permits)), "no containerd, no metadata: not a unikernel");
+    }
+
     private Optional<UnikernelMetadata> resolve(Map<String, String> spec, ContainerdMetadataSource cd) throws Exception {
         return new MetadataResolver(cd).resolve(spec, rootfs, "default", "c1");
     }

@@ -25,6 +25,7 @@ final class Commands {
     private static final List<String> FALLBACK_DIRS = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
 
     private final Path netns;
+    private final java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
 
     private Commands(Path netns) {
         this.netns = netns;
@@ -38,6 +39,11 @@ final class Commands {
 
     Path netns() {
         return netns;
+    }
+
+    /** How many commands were started through this instance (each one nsenter exec'ing the tool). */
+    int started() {
+        return started.get();
     }
 
     /** Runs the command and returns its stdout; a non-zero exit throws with the command line and stderr. */
@@ -68,6 +74,7 @@ final class Commands {
         command.set(0, resolve(argv[0]));
         try {
             HostNamespaces.requireOnHost(argv[0]);
+            started.incrementAndGet();
             return start(NamespaceCommands.inNetwork(netns, command), input);
         } catch (IOException | RuntimeException e) {
             throw new NetworkException("cannot run " + String.join(" ", argv) + " in " + netns + ": " + e, e);

@@ -55,6 +55,24 @@ class UnikernelNetworkTest {
         }
     }
 
+    /** A name tc's batch reader would take apart ('#' starts its comments): still the tap's redirect target. */
+    @Test
+    void anUplinkNamedWithCharactersTcBatchReadsItsOwnWayIsRedirectedToo() throws Exception {
+        try (TestNetns ns = TestNetns.withVeth()) {
+            TestNetns.sh("ip", "-n", ns.pod, "link", "set", "eth0", "down");
+            TestNetns.sh("ip", "-n", ns.pod, "link", "set", "eth0", "name", "up#l'k");
+            TestNetns.sh("ip", "-n", ns.pod, "link", "set", "up#l'k", "up");
+            TestNetns.sh("ip", "-n", ns.pod, "route", "add", "default", "via", "10.77.0.1");
+            NetworkAttachment att = UnikernelNetwork.attach(ns.podPath(), "ctr-odd-uplink");
+            assertEquals("redirect", att.mode());
+            assertEquals(List.of("up#l'k"), redirectTargets(ns.pod, att.tapName()));
+            assertEquals(List.of(att.tapName()), redirectTargets(ns.pod, "up#l'k"));
+            UnikernelNetwork.detach(att);
+            assertFalse(linkExists(ns.pod, att.tapName()));
+            assertEquals(List.of(), redirectTargets(ns.pod, "up#l'k"));
+        }
+    }
+
     @Test
     void pingFromOutsideReachesTheGuestOnTheTapAndOnlyTheGuestAnswers() throws Exception {
         try (TestNetns ns = TestNetns.withVeth()) {

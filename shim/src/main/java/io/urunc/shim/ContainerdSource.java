@@ -43,6 +43,11 @@ final class ContainerdSource implements ContainerdMetadataSource {
     }
 
     @Override
+    public Everything everything(String namespace, String containerId) throws IOException {
+        return delegate().everything(namespace, containerId);
+    }
+
+    @Override
     public Map<String, String> imageConfigLabels(String namespace, String containerId) throws IOException {
         return delegate().imageConfigLabels(namespace, containerId);
     }

@@ -44,6 +44,7 @@ import java.util.Optional;
  * half-way leaves nothing behind.
  */
 public final class TaskFactory implements TaskCreator {
+    private static final System.Logger LOG = System.getLogger(TaskFactory.class.getName());
     /**
      * Creates reading image metadata at once. One read holds at most ~6 MiB (a 4 MiB manifest as containerd streams
      * it, scanned; a 1 MiB urunc.json); a running task keeps under 50 KiB (DaemonContractIT), on a 7 MiB base. So the
@@ -91,6 +92,9 @@ public final class TaskFactory implements TaskCreator {
     }
 
     private Task create(CreateTaskRequest req, String id, Cleanup cleanup, TaskEvents events) throws TtrpcException {
+        PhaseClock clock = new PhaseClock();
+        // containerd's part of the metadata needs neither bundle nor rootfs: read while those are set up
+        MetadataResolver.Prefetch containerdRead = metadata.prefetch(namespace, id, METADATA_READS);
         Bundle bundle;
         try {
             bundle = Bundle.load(Path.of(req.getBundle()));
@@ -108,6 +112,7 @@ public final class TaskFactory implements TaskCreator {
             throw TtrpcException.internal("cannot create " + runDir + ": " + e.getMessage());
         }
         cleanup.push("run dir " + runDir, () -> FileTrees.delete(runDir));
+        clock.mark("bundle+record+run dir");
 
         Path rootfs = bundle.rootfs();
         List<MountSpec> mounts = new ArrayList<>();
@@ -124,7 +129,9 @@ public final class TaskFactory implements TaskCreator {
             throw TtrpcException.failedPrecondition("task " + id + ": cannot mount rootfs: " + e.getMessage());
         }
 
-        Optional<UnikernelMetadata> found = resolveMetadata(bundle, rootfs, id);
+        clock.mark("rootfs");
+        Optional<UnikernelMetadata> found = resolveMetadata(bundle, rootfs, id, containerdRead);
+        clock.mark("metadata");
         if (found.isEmpty()) {
             if (delegate == null) {
                 throw TtrpcException.failedPrecondition("task " + id + ": not a unikernel image: no"
@@ -148,6 +155,7 @@ public final class TaskFactory implements TaskCreator {
         VmLaunch.Preparation prepare = () -> {
             TaskNetwork.Setup network = TaskNetwork.prepare(spec, rootfs, id, ports,
                     config.stateDir().resolve("netns").resolve(runDir.getFileName()), cleanup);
+            clock.mark("network");
             if (network.ownNetns()) save(record[0] = record[0].withOwnNetns(network.netns().orElseThrow().toString()));
             Optional<NetworkAttachment> tap = network.attachment().filter(NetworkAttachment::hasTap);
             if (tap.isPresent()) save(record[0] = record[0].withTap(tap.get().netns().toString(), tap.get().tapName()));
@@ -155,6 +163,7 @@ public final class TaskFactory implements TaskCreator {
                     file -> cleanup.push("file held for the VMM", file::close));
             // planned again at Start, a rootfs the guest took is no longer there to copy the kernel from: keep the copies
             if (dockerNetns.isPresent() && VmPlanner.takesSnapshotAsDisk(target)) plan = plan.withBootFiles(List.of());
+            clock.mark("plan");
             return new VmLaunch.Ready(plan, VmNamespaces.of(spec.namespaces(), network.netns()));
         };
         VmLaunch launch = dockerNetns.isPresent()
@@ -169,8 +178,10 @@ public final class TaskFactory implements TaskCreator {
                 launch, io, cgroup, cleanup,
                 vmm -> store.save(record[0] = record[0].withVmm(vmm)),
                 backends -> store.save(record[0] = record[0].withBackends(backends)), controlConnector);
+        clock.mark("stdio+cgroup");
         UnikernelTask task = new UnikernelTask(setup, events, config.killGrace());
-        task.launch();
+        task.launch(clock);
+        LOG.log(System.Logger.Level.DEBUG, "task {0} create: {1}", id, clock);
         return task;
     }
 
@@ -228,25 +239,17 @@ public final class TaskFactory implements TaskCreator {
 
 
 
-    private Optional<UnikernelMetadata> resolveMetadata(Bundle bundle, Path rootfs, String id) throws TtrpcException {
+    private Optional<UnikernelMetadata> resolveMetadata(Bundle bundle, Path rootfs, String id,
+                                                        MetadataResolver.Prefetch containerdRead) throws TtrpcException {
         try {
-            METADATA_READS.acquire();
+            return metadata.resolve(bundle.annotations(), rootfs, containerdRead);
+        } catch (InvalidMetadataException e) {
+            throw TtrpcException.invalidArgument("task " + id + ": invalid unikernel metadata: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TtrpcException(io.urunc.ttrpc.Code.CANCELLED, "task " + id + ": create cancelled");
         }
-        try {
-            return metadata.resolve(bundle.annotations(), rootfs, namespace, id);
-        } catch (InvalidMetadataException e) {
-            throw TtrpcException.invalidArgument("task " + id + ": invalid unikernel metadata: " + e.getMessage());
-        } finally {
-            METADATA_READS.release();
-        }
     }
-
-
-
-
 
     private Path runDir(String id) {
         try {

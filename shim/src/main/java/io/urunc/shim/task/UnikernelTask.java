@@ -93,13 +93,22 @@ public final class UnikernelTask implements Task {
 
     /** Launches the VMM (held before the guest runs when the hypervisor can), at Create. */
     public void launch() throws TtrpcException {
+        launch(new PhaseClock());
+    }
+
+    void launch(PhaseClock clock) throws TtrpcException {
         if (!setup.holdsBeforeStart()) return;
-        startVmm();
+        startVmm(clock);
     }
 
     private void startVmm() throws TtrpcException {
+        startVmm(new PhaseClock());
+    }
+
+    private void startVmm(PhaseClock clock) throws TtrpcException {
         VmLaunch.Ready launch = setup.launch().ready();
         startBackends(launch.plan());
+        clock.mark("backends");
         VmProcess p;
         oomKillsBefore = setup.cgroup().map(Cgroup::oomKills).orElse(0L);
         try {
@@ -108,6 +117,7 @@ public final class UnikernelTask implements Task {
             throw TtrpcException.failedPrecondition(setup.hypervisor().name() + ": " + e.getMessage());
         }
         vmm = p;
+        clock.mark("VMM spawn");
         // a Create that fails from here on (or a delete) must not leave the VMM running
         setup.cleanup().push("VMM " + p.pid(), () -> stopForGood(p));
         setup.persistVmm(p.identity());
@@ -116,6 +126,7 @@ public final class UnikernelTask implements Task {
         });
         if (launch.plan().controlSocket().isPresent()) {
             control = setup.awaitControl(p, launch.plan(), setup.io());
+            clock.mark("control socket");
             // the control socket answers once the machine is built: the kernel and initrd are in guest memory
             launch.plan().bootFiles().forEach(UnikernelTask::deleteQuietly);
         }
