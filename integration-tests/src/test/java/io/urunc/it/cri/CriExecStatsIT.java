@@ -158,12 +158,7 @@ class CriExecStatsIT {
     @Order(5)
     void removingThePodLeavesNothing() throws InterruptedException {
         cri.removePod(podId);
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        List<String> left = cri.leftovers();
-        while (!left.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            left = cri.leftovers();
-        }
+        List<String> left = cri.leftoversAfterRemoval();
         assertEquals(List.of(), left, "left behind after the pod was removed");
         assertEquals(List.of(), sleeps("sleep 3601"));
     }

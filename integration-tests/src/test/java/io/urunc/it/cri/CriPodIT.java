@@ -201,14 +201,8 @@ class CriPodIT {
         fail("CRI log " + log + " lacks " + marker + ":\n" + content);
     }
 
-    /** Pod removal is synchronous in CRI, but shims and VMMs exit a moment later: allow a few seconds. */
     private void assertNothingLeft() throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        List<String> left = cri.leftovers();
-        while (!left.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            left = cri.leftovers();
-        }
+        List<String> left = cri.leftoversAfterRemoval();
         assertTrue(left.isEmpty(), "left behind after the pod was removed: " + String.join("\n", left));
     }
 }

@@ -375,6 +375,20 @@ public final class Cri implements AutoCloseable {
     }
 
     /**
+     * {@link #leftovers()} once they are gone, or what is still there after 15 s: pod removal is synchronous in
+     * CRI, but shims and VMMs exit a moment later.
+     */
+    public List<String> leftoversAfterRemoval() throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
+        List<String> left = leftovers();
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            left = leftovers();
+        }
+        return left;
+    }
+
+    /**
      * What pods of this fixture left on the host, one line each (empty when clean): VMMs or shims naming the
      * fixture's directories, processes in the pods' cgroups, runc containers, mounts, network namespaces,
      * veths on the bridge, taps, IP allocations.
