@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.urunc.builder.BuiltImage;
 import io.urunc.builder.OutputFormat;
+import io.urunc.it.support.Containerd;
+import io.urunc.it.support.Dockerd;
 import io.urunc.it.support.Exec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,52 +13,41 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** The docker-archive output loads into a private dockerd (no bridge, no iptables) with labels and Cmd. */
+/**
+ * The docker-archive output loads into a private dockerd with labels and Cmd. The dockerd runs on a private
+ * containerd: left to itself, dockerd 20.10 uses whatever answers at /run/containerd/containerd.sock, and a stale
+ * socket there (a killed system containerd) makes it retry and die.
+ */
 class DockerLoadIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private Path tmp;
-    private Process dockerd;
-    private Path socket;
+    private Containerd containerd;
+    private Dockerd dockerd;
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(ImageFixtures.isRoot(), "needs root to run dockerd");
-        assumeTrue(ImageFixtures.hasCommand("dockerd") && ImageFixtures.hasCommand("docker"), "needs docker.io");
+        assumeTrue(Dockerd.available(), "needs root, dockerd and the docker CLI");
         tmp = Files.createTempDirectory(Path.of("/tmp"), "uimg");
-        socket = tmp.resolve("docker.sock");
-        dockerd = new ProcessBuilder("dockerd", "--data-root", tmp.resolve("data").toString(),
-                "--exec-root", tmp.resolve("exec").toString(), "-H", "unix://" + socket,
-                "--pidfile", tmp.resolve("docker.pid").toString(), "--bridge=none", "--iptables=false", "--ip-masq=false",
-                "--containerd-namespace", "urunc-it", "--containerd-plugins-namespace", "urunc-it-plugins")
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("dockerd.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (docker("version").exit() != 0) {
-            if (!dockerd.isAlive()) throw new IllegalStateException("dockerd died: " + Files.readString(tmp.resolve("dockerd.log")));
-            if (System.nanoTime() > deadline) throw new IllegalStateException("dockerd not ready");
-            Thread.sleep(100);
-        }
+        containerd = Containerd.start();
+        dockerd = Dockerd.start(containerd);
     }
 
     @AfterEach
-    void stop() throws Exception {
-        ImageFixtures.stop(dockerd); // dockerd stops the containerd it started
-        ImageFixtures.deleteTree(tmp);
+    void stop() {
+        if (dockerd != null) dockerd.close();
+        if (containerd != null) containerd.close();
+        if (tmp != null) ImageFixtures.deleteTree(tmp);
     }
 
     private Exec.Result docker(String... args) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("docker", "-H", "unix://" + socket));
-        cmd.addAll(List.of(args));
-        return Exec.run(Duration.ofSeconds(60), Map.of(), cmd);
+        return dockerd.docker(args);
     }
 
     @Test
