@@ -3,7 +3,7 @@ package io.urunc.network;
 import java.nio.file.Path;
 
 /** An {@code ip}/{@code tc} command failed inside the namespace; carries its stderr for the caller's message. */
-final class CommandFailedException extends NetworkException {
+class CommandFailedException extends NetworkException {
     private final String stderr;
 
     CommandFailedException(String commandLine, Path netns, int exitCode, String stderr) {

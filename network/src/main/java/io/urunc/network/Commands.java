@@ -57,19 +57,52 @@ final class Commands {
 
     /** As {@link #run}, with {@code input} on the command's stdin (an {@code nft -f -} script). */
     String runWithInput(String input, String... argv) throws NetworkException {
-        Result r = tryRun(input, argv);
+        Result r = tryRunWithInput(input, argv);
         if (r.exitCode() != 0) {
             throw new CommandFailedException(String.join(" ", argv), netns(), r.exitCode(), r.stderr().strip());
         }
         return r.stdout();
     }
 
-    /** Runs the command and reports its outcome without judging it (for idempotent cleanup). */
-    Result tryRun(String... argv) throws NetworkException {
-        return tryRun(null, argv);
+    /**
+     * Runs {@code batch} as one {@code tool -batch -} (or one command a line when its words are not batchable);
+     * a failed line throws {@link Batch.Failed}, which names it and what ran before it.
+     */
+    void run(Batch batch) throws NetworkException {
+        if (batch.size() == 0) return;
+        if (batch.batchable()) {
+            Result r = tryRunWithInput(batch.script(), batch.tool(), "-batch", "-");
+            if (r.ok()) return;
+            throw new Batch.Failed(batch, Batch.failedLine(r.stderr()).orElse(-1), netns, r.exitCode(),
+                    Batch.errorWithoutTrailer(r.stderr()));
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Result r = tryRun(batch.argv(i));
+            if (!r.ok()) throw new Batch.Failed(batch, i, netns, r.exitCode(), r.stderr().strip());
+        }
     }
 
-    private Result tryRun(String input, String... argv) throws NetworkException {
+    /** As {@link #run(Batch)} without judging the outcome: every line is tried ({@code -force}), for cleanup. */
+    Result tryRun(Batch batch) throws NetworkException {
+        if (batch.batchable()) return tryRunWithInput(batch.script(), batch.tool(), "-force", "-batch", "-");
+        Result last = new Result(0, "", "");
+        StringBuilder err = new StringBuilder();
+        for (int i = 0; i < batch.size(); i++) {
+            Result r = tryRun(batch.argv(i));
+            if (!r.ok()) {
+                last = r;
+                err.append(String.join(" ", batch.argv(i))).append(": ").append(r.stderr().strip()).append('\n');
+            }
+        }
+        return new Result(last.exitCode(), "", err.toString());
+    }
+
+    /** Runs the command and reports its outcome without judging it (for idempotent cleanup). */
+    Result tryRun(String... argv) throws NetworkException {
+        return tryRunWithInput(null, argv);
+    }
+
+    Result tryRunWithInput(String input, String... argv) throws NetworkException {
         List<String> command = new ArrayList<>(List.of(argv));
         command.set(0, resolve(argv[0]));
         try {

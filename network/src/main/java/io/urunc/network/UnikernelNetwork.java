@@ -66,8 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class UnikernelNetwork {
     static final int FILTER_PREF = 49374;
-    /** Words {@code tc -batch} takes as written (its reader splits on blanks and treats quotes and '#' itself). */
-    private static final java.util.regex.Pattern BATCH_SAFE = java.util.regex.Pattern.compile("[A-Za-z0-9_.@+=-]+");
+    /** The line of a redirect attach's tc batch that adds the uplink's ingress qdisc (0-based). */
+    static final int UPLINK_QDISC_LINE = 2;
     private static final System.Logger LOG = System.getLogger(UnikernelNetwork.class.getName());
     private static final ReentrantLock LOCK = new ReentrantLock();
 
@@ -97,11 +97,6 @@ public final class UnikernelNetwork {
         } finally {
             LOCK.unlock();
         }
-    }
-
-    /** One line of a {@code tc -batch} script: the command without its program name. */
-    private static String batchLine(String[] argv) {
-        return String.join(" ", java.util.Arrays.asList(argv).subList(1, argv.length)) + "\n";
     }
 
     /** Removes everything attach created; idempotent; works after a VM crash or when the netns is gone. */
@@ -164,24 +159,29 @@ public final class UnikernelNetwork {
         }
     }
 
-    /** Best effort: the uplink may already be gone (CNI DEL ran first), which removed its rules with it. */
+    /**
+     * Best effort: the uplink may already be gone (CNI DEL ran first), which removed its rules with it. The qdisc
+     * attach added goes only when no filter but ours is on it: one that carries someone else's filter is in use (and
+     * would be someone else's, had a crash come between attach finding it and correcting the mark).
+     */
     static void removeUplinkRedirect(Commands commands, TapMark mark, String tapName) throws NetworkException {
         String uplink = mark.uplink();
-        boolean ours;
+        List<NetnsInspector.IngressFilter> filters;
         try {
-            ours = new NetnsInspector(commands).ingressFilters(uplink).stream()
-                    .anyMatch(f -> f.pref() == FILTER_PREF && tapName.equals(f.redirectTo()));
+            filters = new NetnsInspector(commands).ingressFilters(uplink);
         } catch (CommandFailedException e) {
             LOG.log(Level.DEBUG, "uplink {0} of {1} not inspectable ({2}): nothing to remove there", uplink, tapName, e.stderr());
             return;
         }
-        if (ours) {
-            quietly(commands, "tc", "filter", "del", "dev", uplink, "parent", "ffff:", "pref",
-                    Integer.toString(FILTER_PREF));
-        }
-        if (mark.ownsUplinkQdisc()) {
-            quietly(commands, "tc", "qdisc", "del", "dev", uplink, "ingress");
-        }
+        boolean ours = filters.stream().anyMatch(f -> f.pref() == FILTER_PREF && tapName.equals(f.redirectTo()));
+        boolean othersFilters = filters.stream().anyMatch(f -> f.pref() != FILTER_PREF);
+        Batch tc = new Batch("tc");
+        if (ours) tc.add("filter", "del", "dev", uplink, "parent", "ffff:", "pref", Integer.toString(FILTER_PREF));
+        if (mark.ownsUplinkQdisc() && !othersFilters) tc.add("qdisc", "del", "dev", uplink, "ingress");
+        if (tc.size() == 0) return;
+        Commands.Result r = commands.tryRun(tc);
+        if (!r.ok()) LOG.log(Level.DEBUG, "''{0}'' in {1}: {2}", tc.script().strip().replace('\n', ';'), commands.netns(),
+                r.stderr().strip());
     }
 
     /**
@@ -231,8 +231,9 @@ public final class UnikernelNetwork {
         }
 
         NetworkAttachment run() throws NetworkException {
-            List<Link> links = inspector.links();
-            if (reclaimStaleTap(links)) links = inspector.links();
+            NetnsInspector.Snapshot snapshot = inspector.snapshot(options.pod());
+            if (reclaimStaleTap(snapshot.links())) snapshot = inspector.snapshot(options.pod());
+            List<Link> links = snapshot.links();
             List<Link> candidates = links.stream()
                     .filter(l -> !l.loopback() && l.isEthernet() && !l.ipv4().isEmpty()
                             && TapMark.decode(l.alias()).isEmpty())
@@ -245,8 +246,8 @@ public final class UnikernelNetwork {
                 return new NetworkAttachment(commands.netns(), null, Optional.empty(), NetworkAttachment.NONE);
             }
             try {
-                if (options.pod() && !interfaceTaken && !candidates.isEmpty()) return attachRouted(candidates, links);
-                return interfaceTaken ? attachPrivate(links) : attachRedirect(candidates);
+                if (options.pod() && !interfaceTaken && !candidates.isEmpty()) return attachRouted(candidates, snapshot);
+                return interfaceTaken ? attachPrivate(links) : attachRedirect(candidates, snapshot.defaultRoute());
             } catch (NetworkException | RuntimeException e) {
                 rollback();
                 throw e;
@@ -278,8 +279,10 @@ public final class UnikernelNetwork {
                     .findFirst().orElse(candidates.getFirst());
         }
 
-        private NetworkAttachment attachRouted(List<Link> candidates, List<Link> links) throws NetworkException {
-            Link uplink = uplink(candidates, inspector.defaultRoute());
+        private NetworkAttachment attachRouted(List<Link> candidates, NetnsInspector.Snapshot snapshot)
+                throws NetworkException {
+            List<Link> links = snapshot.links();
+            Link uplink = uplink(candidates, snapshot.defaultRoute());
             String podIp = uplink.ipv4().getFirst().address();
             PrivateSubnets.Block block = PrivateSubnets.firstFree(options.privateRange(), links)
                     .orElseThrow(() -> new NetworkException("no free /30 left in " + options.privateRange() + " in "
@@ -287,7 +290,9 @@ public final class UnikernelNetwork {
             boolean catchAll = links.stream().map(l -> TapMark.decode(l.alias()))
                     .noneMatch(m -> m.isPresent() && m.get().mode().equals(NetworkAttachment.ROUTED) && m.get().catchAll());
             requireFreePorts(links);
-            boolean forwardingOff = !commands.run("sysctl", "-n", forwarding(uplink.name())).strip().equals("1");
+            Optional<Boolean> reported = snapshot.forwarding(uplink.name());
+            boolean forwardingOff = !(reported.isPresent() ? reported.get()
+                    : commands.run("sysctl", "-n", forwarding(uplink.name())).strip().equals("1"));
             String script;
             try {
                 script = PodRules.script(tapName, uplink.name(), podIp, block.guestAddress(), options.ports(), catchAll);
@@ -295,17 +300,20 @@ public final class UnikernelNetwork {
                 throw new NetworkException("container " + containerId + " in " + commands.netns() + ": " + e.getMessage());
             }
 
-            createTap(uplink.mtu(), new TapMark(NetworkAttachment.ROUTED, uplink.name(), false, forwardingOff,
-                    catchAll, containerId));
-            run(null, "ip", "addr", "add", block.hostAddress() + "/" + PrivateSubnets.Block.PREFIX, "dev", tapName);
-            // both die with the tap; route_localnet lets 127.0.0.1 connections DNATed to the guest leave on it
-            run(null, "sysctl", "-qw", forwarding(tapName) + "=1", "net/ipv4/conf/" + tapName + "/route_localnet=1");
-            commands.runWithInput(script, "nft", "-f", "-");
-            undo.push(new Step(new String[] {"nft", "delete", "table", "ip", PodRules.table(tapName)}));
+            run(createTap(uplink.mtu(), new TapMark(NetworkAttachment.ROUTED, uplink.name(), false, forwardingOff,
+                    catchAll, containerId))
+                    .add("addr", "add", block.hostAddress() + "/" + PrivateSubnets.Block.PREFIX, "dev", tapName));
+            // the tap's two die with it; route_localnet lets 127.0.0.1 connections DNATed to the guest leave on it
+            List<String> sysctl = new ArrayList<>(List.of("sysctl", "-qw", forwarding(tapName) + "=1",
+                    "net/ipv4/conf/" + tapName + "/route_localnet=1"));
             if (forwardingOff) {
-                run(new String[] {"sysctl", "-qw", forwarding(uplink.name()) + "=0"},
-                        "sysctl", "-qw", forwarding(uplink.name()) + "=1");
+                // pushed first: sysctl -w sets what it can when one key fails, and 0 is what it was
+                undo.push(new Step(new String[] {"sysctl", "-qw", forwarding(uplink.name()) + "=0"}));
+                sysctl.add(forwarding(uplink.name()) + "=1");
             }
+            commands.run(sysctl.toArray(String[]::new));
+            undo.push(new Step(new String[] {"nft", "delete", "table", "ip", PodRules.table(tapName)}));
+            commands.runWithInput(script, "nft", "-f", "-");
             GuestNetworkConfig guest = new GuestNetworkConfig(block.guestAddress(), PrivateSubnets.Block.PREFIX,
                     block.hostAddress(), TapNames.privateMacFor(containerId), uplink.mtu(), dns(null));
             LOG.log(Level.INFO, "container {0}: routed tap {1} in {2}, guest {3}/30 behind pod IP {4} on {5} (ports {6}{7})", containerId,
@@ -331,41 +339,45 @@ public final class UnikernelNetwork {
             }
         }
 
-        private NetworkAttachment attachRedirect(List<Link> candidates) throws NetworkException {
-            Optional<NetnsInspector.DefaultRoute> route = inspector.defaultRoute();
+        /**
+         * Optimistic: the uplink has no ingress qdisc yet (the first VM of a namespace), so tap, mark and all four
+         * tc objects go in one {@code ip -batch} and one {@code tc -batch}. When the uplink's qdisc already exists
+         * (its line fails, nothing on the uplink was changed yet), the careful path looks at it, corrects the mark
+         * and adds the filter alone.
+         */
+        private NetworkAttachment attachRedirect(List<Link> candidates, Optional<NetnsInspector.DefaultRoute> route)
+                throws NetworkException {
             Link uplink = uplink(candidates, route);
             String gateway = route.filter(r -> r.device().equals(uplink.name()))
                     .map(NetnsInspector.DefaultRoute::gateway).orElse(null);
-            List<String> ingress = inspector.ingressQdiscKinds(uplink.name());
-            if (ingress.contains("clsact")) {
-                throw new NetworkException(uplink.name() + " in " + commands.netns()
-                        + " has a clsact qdisc (another tool filters it): cannot redirect it to the VM");
-            }
-            boolean ownsQdisc = ingress.isEmpty();
+            String up = uplink.name(), pref = Integer.toString(FILTER_PREF);
 
-            createTap(uplink.mtu(), new TapMark(NetworkAttachment.REDIRECT, uplink.name(), ownsQdisc, containerId));
-            String[] tapQdisc = {"tc", "qdisc", "add", "dev", tapName, "ingress"};
-            String[] tapFilter = {"tc", "filter", "add", "dev", tapName, "parent", "ffff:", "protocol", "all",
-                    "pref", Integer.toString(FILTER_PREF), "u32", "match", "u32", "0", "0",
-                    "action", "mirred", "egress", "redirect", "dev", uplink.name()};
-            if (BATCH_SAFE.matcher(uplink.name()).matches()) {
-                // one tc for both: they die with the tap, so a failure half-way needs no undo of its own
-                commands.runWithInput(batchLine(tapQdisc) + batchLine(tapFilter), "tc", "-batch", "-");
-            } else {
-                // tc -batch reads quotes and '#' in a name its own way: such a name gets a command line each
-                run(null, tapQdisc);
-                run(null, tapFilter);
+            run(createTap(uplink.mtu(), new TapMark(NetworkAttachment.REDIRECT, up, true, containerId)));
+            String[] uplinkFilter = {"filter", "add", "dev", up, "parent", "ffff:", "protocol", "all", "pref", pref,
+                    "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", tapName};
+            List<String> uplinkFilterUndo = List.of("tc", "filter", "del", "dev", up, "parent", "ffff:", "pref", pref);
+            // the tap's qdisc and filter die with it; the uplink's filter last: from then on its traffic is the guest's
+            Batch tc = new Batch("tc")
+                    .add("qdisc", "add", "dev", tapName, "ingress")
+                    .add("filter", "add", "dev", tapName, "parent", "ffff:", "protocol", "all", "pref", pref,
+                            "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", up)
+                    .addUndoable(List.of("tc", "qdisc", "del", "dev", up, "ingress"), "qdisc", "add", "dev", up, "ingress")
+                    .addUndoable(uplinkFilterUndo, uplinkFilter);
+            try {
+                run(tc);
+            } catch (Batch.Failed e) {
+                if (e.line() != UPLINK_QDISC_LINE) throw e;
+                List<String> ingress = inspector.ingressQdiscKinds(up);
+                if (ingress.contains("clsact")) {
+                    throw new NetworkException(up + " in " + commands.netns()
+                            + " has a clsact qdisc (another tool filters it): cannot redirect it to the VM");
+                }
+                if (ingress.isEmpty()) throw e;
+                // the qdisc is someone else's: the mark must not say attach added it (detach would remove it)
+                commands.run("ip", "link", "set", "dev", tapName, "alias",
+                        new TapMark(NetworkAttachment.REDIRECT, up, false, containerId).encode());
+                run(new Batch("tc").addUndoable(uplinkFilterUndo, uplinkFilter));
             }
-            if (ownsQdisc) {
-                run(new String[] {"tc", "qdisc", "del", "dev", uplink.name(), "ingress"},
-                        "tc", "qdisc", "add", "dev", uplink.name(), "ingress");
-            }
-            // last step: from here on the uplink's traffic belongs to the guest
-            run(new String[] {"tc", "filter", "del", "dev", uplink.name(), "parent", "ffff:", "pref",
-                            Integer.toString(FILTER_PREF)},
-                    "tc", "filter", "add", "dev", uplink.name(), "parent", "ffff:", "protocol", "all",
-                    "pref", Integer.toString(FILTER_PREF), "u32", "match", "u32", "0", "0",
-                    "action", "mirred", "egress", "redirect", "dev", tapName);
 
             Link.Address address = uplink.ipv4().getFirst();
             GuestNetworkConfig guest = new GuestNetworkConfig(address.address(), address.prefixLength(), gateway,
@@ -381,8 +393,8 @@ public final class UnikernelNetwork {
                             + commands.netns() + " for container " + containerId));
             int mtu = links.stream().filter(l -> !l.loopback() && TapMark.decode(l.alias()).isEmpty())
                     .mapToInt(Link::mtu).findFirst().orElse(1500);
-            createTap(mtu, new TapMark(NetworkAttachment.PRIVATE, null, false, containerId));
-            run(null, "ip", "addr", "add", block.hostAddress() + "/" + PrivateSubnets.Block.PREFIX, "dev", tapName);
+            run(createTap(mtu, new TapMark(NetworkAttachment.PRIVATE, null, false, containerId))
+                    .add("addr", "add", block.hostAddress() + "/" + PrivateSubnets.Block.PREFIX, "dev", tapName));
             GuestNetworkConfig guest = new GuestNetworkConfig(block.guestAddress(), PrivateSubnets.Block.PREFIX,
                     block.hostAddress(), TapNames.privateMacFor(containerId), mtu, dns(null));
             LOG.log(Level.INFO, "container {0}: private tap {1} in {2}, guest {3}/30 (the namespace''s interface already serves a VM)",
@@ -390,22 +402,34 @@ public final class UnikernelNetwork {
             return new NetworkAttachment(commands.netns(), tapName, Optional.of(guest), NetworkAttachment.PRIVATE);
         }
 
-        private void createTap(int mtu, TapMark mark) throws NetworkException {
-            List<String> add = new ArrayList<>(List.of("ip", "tuntap", "add", "dev", tapName, "mode", "tap", "vnet_hdr"));
+        /** The tap with its mark, MTU and up, as the start of an {@code ip} batch; deleting it undoes the lot. */
+        private Batch createTap(int mtu, TapMark mark) {
+            List<String> add = new ArrayList<>(List.of("tuntap", "add", "dev", tapName, "mode", "tap", "vnet_hdr"));
             options.tapOwnerUid().ifPresent(uid -> add.addAll(List.of("user", Integer.toString(uid))));
             options.tapOwnerGid().ifPresent(gid -> add.addAll(List.of("group", Integer.toString(gid))));
-            run(new String[] {"ip", "link", "del", "dev", tapName}, add.toArray(String[]::new));
-            run(null, "ip", "link", "set", "dev", tapName, "alias", mark.encode(), "mtu", Integer.toString(mtu), "up");
+            return new Batch("ip")
+                    .addUndoable(List.of("ip", "link", "del", "dev", tapName), add.toArray(String[]::new))
+                    .add("link", "set", "dev", tapName, "alias", mark.encode(), "mtu", Integer.toString(mtu), "up");
         }
 
         private List<String> dns(String gateway) {
             return GuestDns.choose(options.resolvConf(), options.hostResolvConfs(), gateway);
         }
 
-        /** Runs a command; when it succeeds and {@code undoArgv} is given, remembers how to revert it. */
-        private void run(String[] undoArgv, String... argv) throws NetworkException {
-            commands.run(argv);
-            if (undoArgv != null) undo.push(new Step(undoArgv));
+        /** Runs a batch and remembers how to revert what ran, also when a line of it failed. */
+        private void run(Batch batch) throws NetworkException {
+            try {
+                commands.run(batch);
+            } catch (Batch.Failed e) {
+                remember(e.undos());
+                throw e;
+            }
+            remember(batch.undos());
+        }
+
+        /** {@code undos} last first, as Batch gives them: pushed so that the last one pops first. */
+        private void remember(List<List<String>> undos) {
+            for (int i = undos.size() - 1; i >= 0; i--) undo.push(new Step(undos.get(i).toArray(String[]::new)));
         }
 
         private void rollback() {

@@ -1,0 +1,129 @@
+package io.urunc.network;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Commands of one tool ({@code ip} or {@code tc}) run as one {@code tool -batch -} (one exec instead of one per
+ * command), each with the command that undoes it. The tool stops at the first command that fails and names its line
+ * ({@code Command failed -:N}): the lines before it ran, so their undos are what a rollback needs. A batch holding a
+ * word the tools' batch reader takes apart its own way (quotes, {@code #} starts a comment, {@code \} continues a
+ * line) runs one command per line instead, with the same outcome.
+ */
+final class Batch {
+    /** Words the batch reader of iproute2 (lib/utils.c makeargs/getcmdline) passes on unchanged. */
+    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9_.:,@+=/-]+");
+    private static final Pattern FAILED = Pattern.compile("(?m)^Command failed -:(\\d+)\\s*$");
+
+    private final String tool;
+    private final List<Line> lines = new ArrayList<>();
+
+    /** One command without the program name, and the full argv that undoes it ({@code null}: nothing to undo). */
+    record Line(List<String> words, List<String> undo) {}
+
+    Batch(String tool) {
+        this.tool = tool;
+    }
+
+    String tool() {
+        return tool;
+    }
+
+    /** Adds a command (without the tool's name) that needs no undo of its own (it dies with something undone). */
+    Batch add(String... words) {
+        lines.add(new Line(List.of(words), null));
+        return this;
+    }
+
+    /** Adds a command whose effect {@code undo} (a full argv, program first) reverts. */
+    Batch addUndoable(List<String> undo, String... words) {
+        lines.add(new Line(List.of(words), List.copyOf(undo)));
+        return this;
+    }
+
+    List<Line> lines() {
+        return List.copyOf(lines);
+    }
+
+    int size() {
+        return lines.size();
+    }
+
+    /** Whether every word passes the batch reader unchanged (otherwise: one command per line). */
+    boolean batchable() {
+        return lines.stream().allMatch(l -> l.words().stream().allMatch(w -> SAFE.matcher(w).matches()));
+    }
+
+    /** The script for {@code tool -batch -}: one command a line. */
+    String script() {
+        StringBuilder s = new StringBuilder();
+        for (Line l : lines) s.append(String.join(" ", l.words())).append('\n');
+        return s.toString();
+    }
+
+    /** The argv of line {@code index} (0-based) run on its own. */
+    String[] argv(int index) {
+        List<String> argv = new ArrayList<>();
+        argv.add(tool);
+        argv.addAll(lines.get(index).words());
+        return argv.toArray(String[]::new);
+    }
+
+    /** The 0-based index of the line the tool reported as failed, from its stderr; empty if it named none. */
+    static OptionalInt failedLine(String stderr) {
+        Matcher m = FAILED.matcher(stderr);
+        int line = -1;
+        while (m.find()) line = Integer.parseInt(m.group(1)) - 1;
+        return line < 0 ? OptionalInt.empty() : OptionalInt.of(line);
+    }
+
+    /** The tool's own error message, without the batch reader's {@code Command failed} trailer. */
+    static String errorWithoutTrailer(String stderr) {
+        return FAILED.matcher(stderr).replaceAll("").strip();
+    }
+
+    /**
+     * The undos of the lines that ran when line {@code failed} failed, in the order they must run (last first).
+     * A failure that names no line (the tool died) may have come after any line: every line's undo, which is safe
+     * because each undo removes only what its own line creates, by exact name.
+     */
+    List<List<String>> undosAfterFailureAt(OptionalInt failed) {
+        int ran = failed.isPresent() ? Math.min(failed.getAsInt(), lines.size()) : lines.size();
+        List<List<String>> undos = new ArrayList<>();
+        for (int i = ran - 1; i >= 0; i--) {
+            if (lines.get(i).undo() != null) undos.add(lines.get(i).undo());
+        }
+        return undos;
+    }
+
+    /** The undos of a batch that ran entirely, last first. */
+    List<List<String>> undos() {
+        return undosAfterFailureAt(OptionalInt.of(lines.size()));
+    }
+
+    /** A line of a batch failed: which one ({@code -1}: the tool named none), and what ran before it. */
+    static final class Failed extends CommandFailedException {
+        private final Batch batch;
+        private final int line;
+
+        Failed(Batch batch, int line, java.nio.file.Path netns, int exitCode, String stderr) {
+            super(line < 0 ? batch.tool() + " -batch (" + batch.size() + " commands)" : String.join(" ", batch.argv(line)),
+                    netns, exitCode, stderr);
+            this.batch = batch;
+            this.line = line;
+        }
+
+        /** 0-based index of the failed line, or -1 when unknown. */
+        int line() {
+            return line;
+        }
+
+        /** The undos of what ran before the failure, last first. */
+        List<List<String>> undos() {
+            return batch.undosAfterFailureAt(line < 0 ? OptionalInt.empty() : OptionalInt.of(line));
+        }
+    }
+}
