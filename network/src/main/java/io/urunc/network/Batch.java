@@ -108,12 +108,34 @@ final class Batch {
     static final class Failed extends CommandFailedException {
         private final Batch batch;
         private final int line;
+        private final java.nio.file.Path netns;
+        private final int exitCode;
+        private final List<List<String>> earlier;
 
         Failed(Batch batch, int line, java.nio.file.Path netns, int exitCode, String stderr) {
+            this(batch, line, netns, exitCode, stderr, List.of());
+        }
+
+        private Failed(Batch batch, int line, java.nio.file.Path netns, int exitCode, String stderr,
+                       List<List<String>> earlier) {
             super(line < 0 ? batch.tool() + " -batch (" + batch.size() + " commands)" : String.join(" ", batch.argv(line)),
                     netns, exitCode, stderr);
             this.batch = batch;
             this.line = line;
+            this.netns = netns;
+            this.exitCode = exitCode;
+            this.earlier = List.copyOf(earlier);
+        }
+
+        /** The same failure, run after batches whose undos ({@code earlierUndos}, last first) are due too. */
+        Failed after(List<List<String>> earlierUndos) {
+            if (earlierUndos.isEmpty()) return this;
+            return new Failed(batch, line, netns, exitCode, stderr(), earlierUndos);
+        }
+
+        /** The batch that failed. */
+        Batch batch() {
+            return batch;
         }
 
         /** 0-based index of the failed line, or -1 when unknown. */
@@ -123,7 +145,9 @@ final class Batch {
 
         /** The undos of what ran before the failure, last first. */
         List<List<String>> undos() {
-            return batch.undosAfterFailureAt(line < 0 ? OptionalInt.empty() : OptionalInt.of(line));
+            List<List<String>> all = new ArrayList<>(batch.undosAfterFailureAt(line < 0 ? OptionalInt.empty() : OptionalInt.of(line)));
+            all.addAll(earlier);
+            return all;
         }
     }
 }

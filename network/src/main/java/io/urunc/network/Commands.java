@@ -82,6 +82,57 @@ final class Commands {
         }
     }
 
+    /**
+     * Runs batches of different tools (the tap's {@code ip} batch, then the {@code tc} rules on it) in one exec: a
+     * POSIX shell in the namespace feeds each script to its tool, in order, and stops at the first that fails, saying
+     * which ({@value #CHAIN_FAILED}K). A failure throws {@link Batch.Failed} for that batch, with the undos of the
+     * batches that ran before it. Batches with words a batch reader would take apart run one command a line.
+     */
+    void run(List<Batch> batches) throws NetworkException {
+        List<Batch> todo = batches.stream().filter(b -> b.size() > 0).toList();
+        if (todo.size() <= 1 || !todo.stream().allMatch(Batch::batchable)) {
+            for (int k = 0; k < todo.size(); k++) {
+                try {
+                    run(todo.get(k));
+                } catch (Batch.Failed e) {
+                    throw e.after(undosOf(todo.subList(0, k)));
+                }
+            }
+            return;
+        }
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", CHAIN, "sh"));
+        for (Batch b : todo) {
+            argv.add(resolve(b.tool()));
+            argv.add(b.script());
+        }
+        Result r = tryRun(argv.toArray(String[]::new));
+        if (r.ok()) return;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(CHAIN_FAILED) + "(\\d+)")
+                .matcher(r.stderr());
+        int k = m.find() ? Integer.parseInt(m.group(1)) - 1 : -1;
+        String stderr = Batch.errorWithoutTrailer(r.stderr().replaceAll("(?m)^" + java.util.regex.Pattern.quote(CHAIN_FAILED)
+                + "\\d+\\s*$", ""));
+        if (k < 0 || k >= todo.size()) {
+            // the shell itself failed: which batches ran is unknown, so everything is undone (see Batch)
+            Batch last = todo.getLast();
+            throw new Batch.Failed(last, -1, netns, r.exitCode(), stderr).after(undosOf(todo.subList(0, todo.size() - 1)));
+        }
+        throw new Batch.Failed(todo.get(k), Batch.failedLine(r.stderr()).orElse(-1), netns, r.exitCode(), stderr)
+                .after(undosOf(todo.subList(0, k)));
+    }
+
+    /** The shell program of {@link #run(List)}: its arguments are pairs (tool, script). */
+    static final String CHAIN_FAILED = "urunc: failed batch ";
+    static final String CHAIN = "n=0; while [ $# -gt 0 ]; do n=$((n+1)); printf '%s' \"$2\" | \"$1\" -batch - "
+            + "|| { echo \"" + CHAIN_FAILED + "$n\" >&2; exit 1; }; shift 2; done";
+
+    /** The undos of batches that ran entirely, last first. */
+    private static List<List<String>> undosOf(List<Batch> ran) {
+        List<List<String>> undos = new ArrayList<>();
+        for (int i = ran.size() - 1; i >= 0; i--) undos.addAll(ran.get(i).undos());
+        return undos;
+    }
+
     /** As {@link #run(Batch)} without judging the outcome: every line is tried ({@code -force}), for cleanup. */
     Result tryRun(Batch batch) throws NetworkException {
         if (batch.batchable()) return tryRunWithInput(batch.script(), batch.tool(), "-force", "-batch", "-");

@@ -352,7 +352,7 @@ public final class UnikernelNetwork {
                     .map(NetnsInspector.DefaultRoute::gateway).orElse(null);
             String up = uplink.name(), pref = Integer.toString(FILTER_PREF);
 
-            run(createTap(uplink.mtu(), new TapMark(NetworkAttachment.REDIRECT, up, true, containerId)));
+            Batch ip = createTap(uplink.mtu(), new TapMark(NetworkAttachment.REDIRECT, up, true, containerId));
             String[] uplinkFilter = {"filter", "add", "dev", up, "parent", "ffff:", "protocol", "all", "pref", pref,
                     "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", tapName};
             List<String> uplinkFilterUndo = List.of("tc", "filter", "del", "dev", up, "parent", "ffff:", "pref", pref);
@@ -364,9 +364,9 @@ public final class UnikernelNetwork {
                     .addUndoable(List.of("tc", "qdisc", "del", "dev", up, "ingress"), "qdisc", "add", "dev", up, "ingress")
                     .addUndoable(uplinkFilterUndo, uplinkFilter);
             try {
-                run(tc);
+                run(List.of(ip, tc));
             } catch (Batch.Failed e) {
-                if (e.line() != UPLINK_QDISC_LINE) throw e;
+                if (e.batch() != tc || e.line() != UPLINK_QDISC_LINE) throw e;
                 List<String> ingress = inspector.ingressQdiscKinds(up);
                 if (ingress.contains("clsact")) {
                     throw new NetworkException(up + " in " + commands.netns()
@@ -418,13 +418,18 @@ public final class UnikernelNetwork {
 
         /** Runs a batch and remembers how to revert what ran, also when a line of it failed. */
         private void run(Batch batch) throws NetworkException {
+            run(List.of(batch));
+        }
+
+        /** Runs batches in one exec ({@link Commands#run(List)}), remembering how to revert what ran. */
+        private void run(List<Batch> batches) throws NetworkException {
             try {
-                commands.run(batch);
+                commands.run(batches);
             } catch (Batch.Failed e) {
                 remember(e.undos());
                 throw e;
             }
-            remember(batch.undos());
+            for (Batch b : batches) remember(b.undos());
         }
 
         /** {@code undos} last first, as Batch gives them: pushed so that the last one pops first. */
