@@ -37,7 +37,9 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 mkdir -p $D/bin $D/rootfs/bin
-sed -e "s#@URUNC_HOME@#$PWD/shim/target/dist#" -e "s#@URUNC_JAVA@#$JAVA#" shim/target/dist/bin/containerd-shim-urunc-v2 > $D/bin/containerd-shim-urunc-v2
+# BENCH_DIST: another built shim (a copy of shim/target/dist, e.g. of the tree before a change) to measure
+BENCH_DIST=${BENCH_DIST:-$PWD/shim/target/dist}
+sed -e "s#@URUNC_HOME@#$BENCH_DIST#" -e "s#@URUNC_JAVA@#$JAVA#" "$BENCH_DIST/bin/containerd-shim-urunc-v2" > $D/bin/containerd-shim-urunc-v2
 chmod +x $D/bin/containerd-shim-urunc-v2
 cp /bin/busybox $D/rootfs/bin/ && for a in true sleep sh; do ln -s busybox $D/rootfs/bin/$a; done
 

@@ -36,8 +36,8 @@ import java.util.Map;
  * daemon serving ttrpc in this JVM, a client sending Connect, a Create that plans a QEMU task and launches its VMM
  * ({@code /bin/true} here, so the Create fails at the QMP connection and is rolled back), State, Delete and Shutdown,
  * and the idle exit, and containerd's gRPC client against a socket that hangs up. Everything lives in DIR; nothing
- * needs root, a containerd, QEMU or a network (so no tap is attached: the network code's classes load at the first
- * attach).
+ * needs root, a containerd, QEMU or a network; as root with iproute2, a second task attaches its VM to a throwaway
+ * network namespace ({@link #networkTask}).
  */
 final class Training {
     private static final String NAMESPACE = "aot-training";
@@ -101,12 +101,34 @@ final class Training {
                     CreateTaskResponse.parser());
             call(client, "State", StateRequest.newBuilder().setId("task").build(), StateResponse.parser());
             call(client, "Delete", DeleteRequest.newBuilder().setId("task").build(), DeleteResponse.parser());
+            networkTask(client, dir, bundle);
             call(client, "Shutdown", ShutdownRequest.newBuilder().setId("task").build(), Empty.parser());
         }
         containerdClient(dir.resolve("containerd-grpc.sock"));
         daemon.join(Duration.ofSeconds(30));
         if (failed[0] != null) throw failed[0];
         if (daemon.isAlive()) throw new IllegalStateException("the training daemon did not exit when idle");
+    }
+
+    /**
+     * As root with iproute2: a second task whose VM gets a network attach in a throwaway namespace
+     * ({@link TrainingNetwork}), detached again when its Create fails at QMP like the first; elsewhere nothing.
+     */
+    private static void networkTask(TtrpcClient client, Path dir, Path bundle) throws Exception {
+        java.util.Optional<TrainingNetwork> netns;
+        try {
+            netns = TrainingNetwork.create();
+        } catch (java.io.IOException e) {
+            System.err.println("training without a network attach: " + e.getMessage());
+            return;
+        }
+        if (netns.isEmpty()) return;
+        try (TrainingNetwork ns = netns.get()) {
+            Path withNetwork = ns.bundle(bundle, dir.resolve("bundle-net"));
+            call(client, "Create", CreateTaskRequest.newBuilder().setId("task-net").setBundle(withNetwork.toString()).build(),
+                    CreateTaskResponse.parser());
+            call(client, "Delete", DeleteRequest.newBuilder().setId("task-net").build(), DeleteResponse.parser());
+        }
     }
 
     /** containerd's gRPC client (HTTP/2 over the unix socket) against a socket that hangs up at once. */
