@@ -209,6 +209,76 @@ class UnikernelNetworkTest {
         }
     }
 
+    /** The optimistic tc batch fails on the uplink's qdisc line; the careful path names the clsact and undoes the tap. */
+    @Test
+    void anUplinkWithAClsactQdiscIsRefusedAndTheAttachLeavesNothing() throws Exception {
+        try (TestNetns ns = TestNetns.withVeth()) {
+            sh("tc", "-n", ns.pod, "qdisc", "add", "dev", "eth0", "clsact");
+            NetworkException e = assertThrows(NetworkException.class, () -> UnikernelNetwork.attach(ns.podPath(), "ctr-clsact"));
+            assertTrue(e.getMessage().contains("eth0") && e.getMessage().contains("clsact"), e.getMessage());
+            assertEquals(List.of("lo", "eth0"), linkNames(ns.pod), "the tap was removed again");
+            assertEquals(List.of("clsact"), ingressQdiscKinds(ns.pod, "eth0"), "the foreign qdisc stays, alone");
+            assertEquals(List.of(), redirectTargets(ns.pod, "eth0"));
+        }
+    }
+
+    @Test
+    void someoneElsesIngressQdiscOnTheUplinkIsUsedAndKeptAfterDetach() throws Exception {
+        try (TestNetns ns = TestNetns.withVeth()) {
+            sh("tc", "-n", ns.pod, "qdisc", "add", "dev", "eth0", "ingress");
+            NetworkAttachment att = UnikernelNetwork.attach(ns.podPath(), "ctr-foreign-qdisc");
+            assertEquals("redirect", att.mode());
+            assertEquals(List.of(att.tapName()), redirectTargets(ns.pod, "eth0"));
+            assertEquals("urunc:redirect:eth0:0:ctr-foreign-qdisc", link(ns.pod, att.tapName()).path("ifalias").asText(),
+                    "the mark does not claim the qdisc");
+            UnikernelNetwork.detach(att);
+            assertFalse(linkExists(ns.pod, att.tapName()));
+            assertEquals(List.of("ingress"), ingressQdiscKinds(ns.pod, "eth0"), "the foreign qdisc stays");
+            assertEquals(List.of(), redirectTargets(ns.pod, "eth0"));
+        }
+    }
+
+    /** Attach added the qdisc, but someone has filtered on it since: detach takes only its own filter away. */
+    @Test
+    void detachKeepsTheUplinksQdiscWhileAnotherFilterUsesIt() throws Exception {
+        try (TestNetns ns = TestNetns.withVeth()) {
+            NetworkAttachment att = UnikernelNetwork.attach(ns.podPath(), "ctr-shared-qdisc");
+            sh("tc", "-n", ns.pod, "filter", "add", "dev", "eth0", "parent", "ffff:", "protocol", "ip", "pref", "7",
+                    "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "mirror", "dev", "lo");
+            UnikernelNetwork.detach(att);
+            assertFalse(linkExists(ns.pod, att.tapName()));
+            assertEquals(List.of("ingress"), ingressQdiscKinds(ns.pod, "eth0"));
+            JsonNode filters = JSON.readTree(sh("tc", "-n", ns.pod, "-j", "filter", "show", "dev", "eth0", "parent", "ffff:"));
+            for (JsonNode f : filters) assertEquals(7, f.path("pref").asInt(), "only the other filter is left: " + filters);
+            assertFalse(filters.isEmpty());
+        }
+    }
+
+    /** The tap's ip batch and the tc batch run in one exec; a tc line failing half-way names itself and undoes the tap. */
+    @Test
+    void aBatchFailingHalfWayInOneExecNamesItsLineAndWhatToUndo() throws Exception {
+        try (TestNetns ns = TestNetns.withVeth()) {
+            Commands commands = Commands.in(ns.podPath());
+            Batch ip = new Batch("ip").addUndoable(List.of("ip", "link", "del", "dev", "urjt-tap0"),
+                    "tuntap", "add", "dev", "urjt-tap0", "mode", "tap").add("link", "set", "dev", "urjt-tap0", "up");
+            Batch tc = new Batch("tc").addUndoable(List.of("tc", "qdisc", "del", "dev", "urjt-tap0", "ingress"),
+                            "qdisc", "add", "dev", "urjt-tap0", "ingress")
+                    .add("qdisc", "add", "dev", "no-such-dev", "ingress")
+                    .add("qdisc", "add", "dev", "eth0", "ingress");
+            Batch.Failed f = assertThrows(Batch.Failed.class, () -> commands.run(List.of(ip, tc)));
+            assertEquals(1, commands.started(), "one exec for both batches");
+            assertEquals(tc, f.batch());
+            assertEquals(1, f.line());
+            assertTrue(f.getMessage().contains("'tc qdisc add dev no-such-dev ingress'"), f.getMessage());
+            assertFalse(f.getMessage().contains("Command failed") || f.getMessage().contains("urunc: failed batch"), f.getMessage());
+            assertEquals(List.of(), ingressQdiscKinds(ns.pod, "eth0"), "the line after the failed one did not run");
+            assertEquals(List.of(List.of("tc", "qdisc", "del", "dev", "urjt-tap0", "ingress"),
+                    List.of("ip", "link", "del", "dev", "urjt-tap0")), f.undos());
+            for (List<String> undo : f.undos()) assertTrue(commands.tryRun(undo.toArray(String[]::new)).ok(), undo.toString());
+            assertEquals(List.of("lo", "eth0"), linkNames(ns.pod));
+        }
+    }
+
     @Test
     void guestDnsReplacesDockersEmbeddedResolver() throws Exception {
         Path dir = Files.createTempDirectory("urjt-dns");
@@ -340,6 +410,15 @@ class UnikernelNetworkTest {
             }
         }
         return out;
+    }
+
+    private static List<String> ingressQdiscKinds(String netns, String dev) throws Exception {
+        List<String> kinds = new ArrayList<>();
+        for (JsonNode q : JSON.readTree(sh("tc", "-n", netns, "-j", "qdisc", "show", "dev", dev))) {
+            String kind = q.path("kind").asText();
+            if (kind.equals("ingress") || kind.equals("clsact")) kinds.add(kind);
+        }
+        return kinds;
     }
 
     private static boolean hasIngressQdisc(String netns, String dev) throws Exception {
