@@ -5,12 +5,15 @@ import io.urunc.it.support.Exec;
 import io.urunc.it.support.Guests;
 import io.urunc.it.support.Http;
 import io.urunc.it.support.Netns;
+import io.urunc.it.support.Processes;
+import io.urunc.it.support.TaskStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -94,6 +97,60 @@ class NetworkIT {
             assertFalse(ns.links().contains("urt"), "both taps removed: " + ns.links());
             assertFalse(ns.qdiscs().contains("ingress"), "ingress qdiscs removed: " + ns.qdiscs());
         }
+    }
+
+    /** containerd runs the shim's delete when the daemon dies: the tap and the uplink's redirect go with the task. */
+    @Test
+    void aKilledDaemonsTapAndRedirectAreRemovedByShimDelete() throws Exception {
+        try (Netns ns = new Netns(unique("uit-kill"), 79)) {
+            containerd.ctr("run", "-d", "--runtime", "io.containerd.urunc.v2", "--with-ns", "network:" + ns.path(),
+                    Guests.HTTPD, "net-kill").ok();
+            try {
+                TaskStatus.await(containerd, "net-kill", "RUNNING", containerd::shimLogs);
+                assertTrue(ns.links().contains("urt"), "the VM's tap: " + ns.links());
+                assertFalse(ns.ingressFilters("eth0").isBlank(), "eth0 is redirected to the tap");
+                List<ProcessHandle> daemons = Processes.matching("io.urunc.shim.Main").stream()
+                        .filter(p -> Processes.cmdline(p.pid()).contains(containerd.socket().toString()))
+                        .filter(p -> Processes.cmdline(p.pid()).endsWith(" daemon ")).toList();
+                assertEquals(1, daemons.size(), daemons.toString());
+
+                daemons.getFirst().destroyForcibly();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (ns.links().contains("urt") || !Processes.qemus(containerd.uruncStateDir().toString()).isEmpty()) {
+                    if (System.nanoTime() > deadline) fail("after the daemon died: " + ns.links() + containerd.shimLogs());
+                    Thread.sleep(200);
+                }
+                assertTrue(ns.ingressFilters("eth0").isBlank(), "redirect removed: " + ns.ingressFilters("eth0"));
+                assertFalse(ns.qdiscs().contains("ingress"), "ingress qdisc removed: " + ns.qdiscs());
+            } finally {
+                containerd.ctr("task", "delete", "-f", "net-kill");
+                containerd.ctr("container", "delete", "net-kill");
+            }
+        }
+    }
+
+    /**
+     * An uplink another tool filters with a clsact qdisc: attach's tc batch fails on the uplink's line after the
+     * tap was made; Create fails naming the problem and nothing of the attach is left.
+     */
+    @Test
+    void anAttachFailingHalfWayFailsCreateAndLeavesNothing() throws Exception {
+        try (Netns ns = new Netns(unique("uit-clsact"), 80)) {
+            Exec.run(Duration.ofSeconds(10), java.util.Map.of(), "tc", "-n", ns.name(), "qdisc", "add", "dev", "eth0", "clsact").ok();
+            Exec.Result r = containerd.ctr(Duration.ofSeconds(60), "run", "--rm", "--runtime", "io.containerd.urunc.v2",
+                    "--with-ns", "network:" + ns.path(), Guests.TINY, "net-clsact", "exit=0");
+            containerd.ctr("container", "delete", "net-clsact");
+            assertNotEquals(0, r.exit(), r.toString());
+            assertTrue(r.stderr().contains("clsact") && r.stderr().contains("eth0"), r.toString());
+            assertFalse(ns.links().contains("urt"), "tap removed: " + ns.links());
+            assertTrue(ns.qdiscs().contains("clsact"), "the other tool's qdisc stays: " + ns.qdiscs());
+            assertFalse(ns.qdiscs().contains("qdisc ingress"), ns.qdiscs());
+            assertTrue(Processes.qemus(containerd.uruncStateDir().toString()).isEmpty(), "no VMM");
+        }
+    }
+
+    private static String unique(String prefix) {
+        return prefix + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
     }
 
     @Test
