@@ -50,17 +50,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * What attach did is written into the tap's alias ({@link TapMark}), so {@link #detach} and
  * {@link #detachByContainerId} undo it from the namespace alone, touching only objects with this container's
  * exact names: the tap, the tc filter at preference {@value #FILTER_PREF} on the uplink, the uplink's
- * ingress qdisc if attach added it, the nftables table {@code urunc_<tap>} of a routed guest and the uplink's
+ * ingress qdisc if attach added it and no other filter uses it, the nftables table {@code urunc_<tap>} of a routed guest and the uplink's
  * forwarding it turned on. Deleting the tap removes its own qdisc, filters, address and sysctls.
  *
- * <h2>Why iproute2 commands</h2>
+ * <h2>Why iproute2 commands, and how few</h2>
  * {@code ip} and {@code tc} (and, for routed guests, {@code nft} and {@code sysctl}) are run with
- * {@code nsenter --net} in front ({@link Commands}): the child joins the
- * namespace, no daemon thread ever does. Netlink through FFM would save ~2 ms per step but means re-implementing
- * tc's u32/mirred attribute encoding; iproute2 is the reference encoder, is present wherever CNI is, gives
- * readable errors, and its JSON output ({@code -j}) is parsed with Jackson. A redirect attach is eight commands,
- * each an {@code nsenter} exec'ing the tool: ~20 ms on a 2-core machine once warm, ~170 ms for the first in a JVM
- * (class loading; README, Start-up and memory).
+ * {@code nsenter --net} in front ({@link Commands}): the child joins the namespace, no daemon thread ever does
+ * ({@link io.urunc.sys.HostNamespaces}). Netlink through FFM would need a socket in the namespace (only a thread in
+ * it can open one) and a re-implementation of tc's u32/mirred attribute encoding; iproute2 is the reference encoder,
+ * is present wherever CNI is, gives readable errors, and its JSON output ({@code -j}) is parsed with Jackson. What
+ * costs is each exec (~2 ms of spawn here), so attach runs as few as it can, as {@link Batch}es: the namespace is
+ * read in one {@code ip -j -batch} (links, default route, and forwarding for a pod), and a redirect attach then
+ * makes the tap, its mark and all four tc objects in one more exec (a shell in the namespace feeding an
+ * {@code ip -batch} then a {@code tc -batch}): two commands, ~9 ms warm, ~12 ms the first in a daemon from the AOT
+ * cache (README, Start-up and memory). That path is optimistic: it assumes the uplink has no ingress qdisc yet
+ * and writes the mark saying attach added it. When the uplink's qdisc line fails, nothing on the uplink was
+ * changed; the careful path reads the uplink's qdiscs, refuses a clsact, corrects the mark and adds the filter on
+ * its own (a crash in between leaves a mark claiming someone else's qdisc: cleanup removes the qdisc only when no
+ * filter but ours is on it, so one in use survives; an empty one would not). A batch stops at its first failing line and names it, so rollback undoes exactly the lines before it;
+ * names the tools' batch reader would take apart (quotes, {@code #}) run one command a line instead. Detach is
+ * four commands (the tap's mark, the uplink's filters, one {@code tc -force -batch} for filter and qdisc, the tap);
+ * most of its ~25 ms is the kernel unregistering the tap.
  * Attach and detach are serialised within this JVM only: two processes attaching in one namespace at the
  * same instant could both choose redirect mode (the second then fails on the uplink's filter and rolls back).
  */
