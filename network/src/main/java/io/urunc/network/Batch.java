@@ -21,8 +21,11 @@ final class Batch {
     private final String tool;
     private final List<Line> lines = new ArrayList<>();
 
-    /** One command without the program name, and the full argv that undoes it ({@code null}: nothing to undo). */
-    record Line(List<String> words, List<String> undo) {}
+    /**
+     * One command without the program name, the full argv that undoes it ({@code null}: nothing to undo), and
+     * whether that undo is safe also when the line may not have run (it removes an object by a name that is ours).
+     */
+    record Line(List<String> words, List<String> undo, boolean owned) {}
 
     Batch(String tool) {
         this.tool = tool;
@@ -34,13 +37,19 @@ final class Batch {
 
     /** Adds a command (without the tool's name) that needs no undo of its own (it dies with something undone). */
     Batch add(String... words) {
-        lines.add(new Line(List.of(words), null));
+        lines.add(new Line(List.of(words), null, false));
         return this;
     }
 
-    /** Adds a command whose effect {@code undo} (a full argv, program first) reverts. */
+    /** Adds a command whose effect {@code undo} (a full argv, program first) reverts; undone only if it ran. */
     Batch addUndoable(List<String> undo, String... words) {
-        lines.add(new Line(List.of(words), List.copyOf(undo)));
+        lines.add(new Line(List.of(words), List.copyOf(undo), false));
+        return this;
+    }
+
+    /** As {@link #addUndoable}, for an object named for this container alone: undone also when unsure it ran. */
+    Batch addOwned(List<String> undo, String... words) {
+        lines.add(new Line(List.of(words), List.copyOf(undo), true));
         return this;
     }
 
@@ -87,14 +96,16 @@ final class Batch {
 
     /**
      * The undos of the lines that ran when line {@code failed} failed, in the order they must run (last first).
-     * A failure that names no line (the tool died) may have come after any line: every line's undo, which is safe
-     * because each undo removes only what its own line creates, by exact name.
+     * A failure that names no line (the tool or the shell died) may have come at any line: only the undos of owned
+     * objects are safe then (another line's undo could remove what someone else had made, e.g. an uplink qdisc that
+     * was there before); the caller looks at what is there for the rest.
      */
     List<List<String>> undosAfterFailureAt(OptionalInt failed) {
         int ran = failed.isPresent() ? Math.min(failed.getAsInt(), lines.size()) : lines.size();
         List<List<String>> undos = new ArrayList<>();
         for (int i = ran - 1; i >= 0; i--) {
-            if (lines.get(i).undo() != null) undos.add(lines.get(i).undo());
+            Line l = lines.get(i);
+            if (l.undo() != null && (failed.isPresent() || l.owned())) undos.add(l.undo());
         }
         return undos;
     }

@@ -113,9 +113,10 @@ final class Commands {
         String stderr = Batch.errorWithoutTrailer(r.stderr().replaceAll("(?m)^" + java.util.regex.Pattern.quote(CHAIN_FAILED)
                 + "\\d+\\s*$", ""));
         if (k < 0 || k >= todo.size()) {
-            // the shell itself failed: which batches ran is unknown, so everything is undone (see Batch)
-            Batch last = todo.getLast();
-            throw new Batch.Failed(last, -1, netns, r.exitCode(), stderr).after(undosOf(todo.subList(0, todo.size() - 1)));
+            // the shell itself failed: which batches ran is unknown, so only what is surely ours is undone (see Batch)
+            List<List<String>> owned = new ArrayList<>();
+            for (int i = todo.size() - 2; i >= 0; i--) owned.addAll(todo.get(i).undosAfterFailureAt(java.util.OptionalInt.empty()));
+            throw new Batch.Failed(todo.getLast(), -1, netns, r.exitCode(), stderr).after(owned);
         }
         throw new Batch.Failed(todo.get(k), Batch.failedLine(r.stderr()).orElse(-1), netns, r.exitCode(), stderr)
                 .after(undosOf(todo.subList(0, k)));

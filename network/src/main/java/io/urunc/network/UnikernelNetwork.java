@@ -362,7 +362,8 @@ public final class UnikernelNetwork {
                     .map(NetnsInspector.DefaultRoute::gateway).orElse(null);
             String up = uplink.name(), pref = Integer.toString(FILTER_PREF);
 
-            Batch ip = createTap(uplink.mtu(), new TapMark(NetworkAttachment.REDIRECT, up, true, containerId));
+            TapMark optimistic = new TapMark(NetworkAttachment.REDIRECT, up, true, containerId);
+            Batch ip = createTap(uplink.mtu(), optimistic);
             String[] uplinkFilter = {"filter", "add", "dev", up, "parent", "ffff:", "protocol", "all", "pref", pref,
                     "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", tapName};
             List<String> uplinkFilterUndo = List.of("tc", "filter", "del", "dev", up, "parent", "ffff:", "pref", pref);
@@ -376,6 +377,10 @@ public final class UnikernelNetwork {
             try {
                 run(List.of(ip, tc));
             } catch (Batch.Failed e) {
+                if (e.batch() == tc && e.line() < 0) {
+                    // which tc lines ran is unknown: the uplink is cleaned as detach would, from what is there
+                    removeUplinkRedirect(commands, optimistic, tapName);
+                }
                 if (e.batch() != tc || e.line() != UPLINK_QDISC_LINE) throw e;
                 List<String> ingress = inspector.ingressQdiscKinds(up);
                 if (ingress.contains("clsact")) {
@@ -418,7 +423,7 @@ public final class UnikernelNetwork {
             options.tapOwnerUid().ifPresent(uid -> add.addAll(List.of("user", Integer.toString(uid))));
             options.tapOwnerGid().ifPresent(gid -> add.addAll(List.of("group", Integer.toString(gid))));
             return new Batch("ip")
-                    .addUndoable(List.of("ip", "link", "del", "dev", tapName), add.toArray(String[]::new))
+                    .addOwned(List.of("ip", "link", "del", "dev", tapName), add.toArray(String[]::new))
                     .add("link", "set", "dev", tapName, "alias", mark.encode(), "mtu", Integer.toString(mtu), "up");
         }
 

@@ -59,8 +59,18 @@ class BatchTest {
         assertEquals(List.of(List.of("tc", "qdisc", "del", "dev", "eth0", "ingress")), tc.undosAfterFailureAt(OptionalInt.of(3)));
         assertEquals(List.of(List.of("tc", "filter", "del", "dev", "eth0", "parent", "ffff:", "pref", "49374"),
                 List.of("tc", "qdisc", "del", "dev", "eth0", "ingress")), tc.undos());
-        // the tool named no line: any may have run
-        assertEquals(tc.undos(), tc.undosAfterFailureAt(OptionalInt.empty()));
+        // the tool named no line: any may have run, and undoing the uplink's could remove someone else's qdisc
+        assertEquals(List.of(), tc.undosAfterFailureAt(OptionalInt.empty()));
+    }
+
+    @Test
+    void whenUnsureWhatRanOnlyWhatIsNamedForTheContainerIsUndone() {
+        Batch ip = new Batch("ip").addOwned(List.of("ip", "link", "del", "dev", "urt1"), "tuntap", "add", "dev", "urt1")
+                .add("link", "set", "dev", "urt1", "up")
+                .addUndoable(List.of("ip", "addr", "del", "10.0.0.1/30", "dev", "eth0"), "addr", "add", "10.0.0.1/30", "dev", "eth0");
+        assertEquals(List.of(List.of("ip", "link", "del", "dev", "urt1")), ip.undosAfterFailureAt(OptionalInt.empty()));
+        assertEquals(List.of(List.of("ip", "addr", "del", "10.0.0.1/30", "dev", "eth0"), List.of("ip", "link", "del", "dev", "urt1")),
+                ip.undos());
     }
 
     @Test
