@@ -38,9 +38,9 @@ final class NetnsInspector {
             throw new NetworkException("cannot parse the JSON output of 'ip -j -d -batch' (" + batch.script().strip()
                     .replace('\n', ';') + ") in " + commands.netns() + ": " + e.getMessage(), e);
         }
-        if (parts.size() != batch.size()) {
-            throw new NetworkException("'ip -j -d -batch' in " + commands.netns() + " printed " + parts.size()
-                    + " JSON documents for " + batch.size() + " commands: " + out);
+        if (parts.size() != batch.size() || !parts.stream().allMatch(JsonNode::isArray)) {
+            // an iproute2 that prints a batch's JSON otherwise than one array per command: one command each
+            return new Snapshot(links(), defaultRoute(), Map.of());
         }
         Map<String, Boolean> forwardingByDevice = new HashMap<>();
         if (forwarding) {
