@@ -13,6 +13,7 @@ public record ShimConfig(
         Path stateDir,
         String logLevel,
         Duration idleExit,
+        Duration idleRelease,
         Duration killGrace,
         Map<String, MonitorConfig> monitors,
         Path virtiofsd) {
@@ -37,8 +38,15 @@ public record ShimConfig(
      */
     public static final Duration DEFAULT_IDLE_EXIT = Duration.ofSeconds(300);
 
+    /**
+     * A daemon that has had no request for a second gives its file pages and malloc's free memory back (IdleRelease):
+     * requests of one command come in a burst, and the next command refaults only what it uses (README, "Start-up
+     * and memory").
+     */
+    public static final Duration DEFAULT_IDLE_RELEASE = Duration.ofSeconds(1);
+
     public static ShimConfig defaults() {
-        return new ShimConfig(Grouping.NAMESPACE, Path.of("/run/urunc"), "info", DEFAULT_IDLE_EXIT,
+        return new ShimConfig(Grouping.NAMESPACE, Path.of("/run/urunc"), "info", DEFAULT_IDLE_EXIT, DEFAULT_IDLE_RELEASE,
                 Duration.ofSeconds(10), Map.of(), DEFAULT_VIRTIOFSD);
     }
 
