@@ -39,11 +39,11 @@ public record ShimConfig(
     public static final Duration DEFAULT_IDLE_EXIT = Duration.ofSeconds(300);
 
     /**
-     * A daemon that has had no request for a second gives its file pages and malloc's free memory back (IdleRelease):
-     * requests of one command come in a burst, and the next command refaults only what it uses (README, "Start-up
-     * and memory").
+     * A daemon that has had no request for 10 s gives its file pages back (IdleRelease): the next request faults back
+     * what it uses, ~13 ms more for a `ctr run` here, so commands in quick succession do not pay it and a daemon left
+     * idle, or serving tasks that run, is small (README, "Start-up and memory").
      */
-    public static final Duration DEFAULT_IDLE_RELEASE = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_IDLE_RELEASE = Duration.ofSeconds(10);
 
     public static ShimConfig defaults() {
         return new ShimConfig(Grouping.NAMESPACE, Path.of("/run/urunc"), "info", DEFAULT_IDLE_EXIT, DEFAULT_IDLE_RELEASE,
