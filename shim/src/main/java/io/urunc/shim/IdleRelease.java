@@ -34,8 +34,8 @@ final class IdleRelease {
         long advised = 0;
         try {
             List<Mapping> mappings = fileMappings(Files.readAllLines(Path.of("/proc/self/maps")));
-            // a collection reads the class metadata of every live object: the one this run's garbage would soon
-            // cause would fault back much of what is released here
+            // a collection reads the class metadata of every live object: collect first, or the next collection
+            // (which this run's own garbage brings sooner) faults much of the released cache back in
             System.gc();
             for (Mapping m : mappings) {
                 try {
