@@ -5,7 +5,8 @@
 #         /bin/true through runc; cold: the same, each in a fresh containerd namespace (urunc then starts its
 #         daemon's JVM, from the AOT cache when shim/target/dist has a valid one); the cold daemons' own log gives
 #         exec -> serving and the first Create; the daemon's JVM alone (exec -> READY, no containerd) with and without
-#         the AOT cache; memory: RSS and PSS of the shim processes idle and with 1, 5 and 50 tasks running.
+#         the AOT cache; memory: RSS and PSS of the shim processes idle and with 1, 5 and 50 tasks running, and the
+#         urunc daemon's again once settled (BENCH_SETTLE s later, default 12).
 # Prints markdown (bench/RESULTS.md is its output). Needs root and a built tree (./mvnw -DskipTests install;
 # guests/build.sh; guests/build-images.sh).
 # Usage: bench/run-start.sh [runs] [cold runs] [task counts]   (defaults 15, 3 and "1 5 50")
@@ -52,8 +53,10 @@ mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 upids() { pgrep -f "io.urunc.shim.Main -namespace $1 -address $S/c.sock .* daemon" || true; }
 rpids() { pgrep -f "containerd-shim-runc-v2 -namespace $1 .*-address $S/c.sock" || true; }
 
-# bench_memory: RSS/PSS (KiB) of the urunc daemon and of the runc shims with 0 (idle daemon) and COUNTS tasks;
-# fills MEM rows "n|urss|upss|rrss|rpss"
+# bench_memory: RSS/PSS (KiB) of the urunc daemon and of the runc shims with 0 (idle daemon) and COUNTS tasks, and
+# the daemon's again SETTLE s later (past [shim] idle_release_seconds, 10 by default, and the JVM's 5 s cycle of
+# freeing C1's arena chunks and trimming malloc); fills MEM rows "n|urss|upss|rrss|rpss|settled urss|settled upss"
+SETTLE=${BENCH_SETTLE:-12}
 bench_memory() {
     local ns=mem n have=0 i
     MEM=()
@@ -62,7 +65,9 @@ bench_memory() {
     $C -n $ns run --rm --runtime io.containerd.urunc.v2 urunc.test/tiny:latest idle exit=0 >/dev/null
     sleep 2
     local up; up=$(upids $ns)
-    MEM+=("0|$(sum_mem Rss $up)|$(sum_mem Pss $up)|0|0")
+    local row="0|$(sum_mem Rss $up)|$(sum_mem Pss $up)|0|0"
+    sleep $SETTLE
+    MEM+=("$row|$(sum_mem Rss $up)|$(sum_mem Pss $up)")
     for n in $COUNTS; do
         for i in $(seq $((have + 1)) $n); do
             $C -n $ns run -d --runtime io.containerd.urunc.v2 urunc.test/tiny:latest mu$i run >/dev/null
@@ -71,9 +76,11 @@ bench_memory() {
         have=$n
         sleep 3
         up=$(upids $ns); local rp; rp=$(rpids $ns)
-        MEM+=("$n|$(sum_mem Rss $up)|$(sum_mem Pss $up)|$(sum_mem Rss $rp)|$(sum_mem Pss $rp)")
+        row="$n|$(sum_mem Rss $up)|$(sum_mem Pss $up)|$(sum_mem Rss $rp)|$(sum_mem Pss $rp)"
         UDAEMONS=$(echo $up | wc -w); RSHIMS=$(echo $rp | wc -w)
         UTHREADS=$(for p in $up; do ls /proc/$p/task | wc -l; done | awk '{s+=$1} END {print s+0}')
+        sleep $SETTLE
+        MEM+=("$row|$(sum_mem Rss $up)|$(sum_mem Pss $up)")
     done
     for i in $(seq $have); do
         $C -n $ns tasks kill -s SIGKILL mu$i >/dev/null 2>&1 || true
@@ -155,19 +162,19 @@ echo "| warm: Create (request to VMM launched, held) | ${R[1.6.create]} ms | ${R
 echo
 echo "Daemon JVM alone, exec -> READY (no containerd, 5 interleaved runs): with the AOT cache $JVM_AOT ms ($JVM_AOT_CPU ms of CPU), without $JVM_NOAOT ms ($JVM_NOAOT_CPU ms of CPU)."
 echo
-echo "| shim memory, tasks running | urunc RSS | urunc PSS | runc shims RSS | runc shims PSS | PSS ratio |"
-echo "|---|---|---|---|---|---|"
+echo "| shim memory, tasks running | urunc RSS | urunc PSS | runc shims RSS | runc shims PSS | PSS ratio | urunc RSS / PSS ${SETTLE} s later | PSS ratio then |"
+echo "|---|---|---|---|---|---|---|---|"
 for st in 1.6 2.1; do
     [ -n "${R[$st.mem]:-}" ] || continue
     for row in ${R[$st.mem]}; do
-        IFS='|' read -r n urss upss rrss rpss <<< "$row"
+        IFS='|' read -r n urss upss rrss rpss srss spss <<< "$row"
         if [ "$n" = 0 ]; then
-            echo "| idle daemon (no task), containerd $st | $(mib $urss) MiB | $(mib $upss) MiB | | | |"
+            echo "| idle daemon (no task), containerd $st | $(mib $urss) MiB | $(mib $upss) MiB | | | | $(mib $srss) / $(mib $spss) MiB | |"
         else
-            echo "| $n, containerd $st | $(mib $urss) MiB | $(mib $upss) MiB | $(mib $rrss) MiB | $(mib $rpss) MiB | $(ratio $upss $rpss) |"
+            echo "| $n, containerd $st | $(mib $urss) MiB | $(mib $upss) MiB | $(mib $rrss) MiB | $(mib $rpss) MiB | $(ratio $upss $rpss) | $(mib $srss) / $(mib $spss) MiB | $(ratio $spss $rpss) |"
         fi
     done
-    echo "| (at the largest count, containerd $st: ${R[$st.daemons]}) | | | | | |"
+    echo "| (at the largest count, containerd $st: ${R[$st.daemons]}) | | | | | | | |"
 done
 echo
 echo "QEMU's memory is the guest's and is not counted; nor are runc's containers (sleep)."

@@ -109,11 +109,18 @@ final class Daemon {
     private void watchIdle(TaskService service, TtrpcServer server) {
         IdleExit idleExit = new IdleExit(address, config.idleExit());
         long idleSince = System.nanoTime();
+        long releasedAfterCall = -1;
         while (true) {
             try {
                 Thread.sleep(200);
             } catch (InterruptedException e) {
                 return;
+            }
+            long lastCall = server.lastCallNanos();
+            if (!config.idleRelease().isZero() && lastCall != releasedAfterCall
+                    && System.nanoTime() - lastCall >= config.idleRelease().toNanos()) {
+                IdleRelease.run();
+                releasedAfterCall = lastCall;
             }
             if (service.taskCount() > 0 || server.openConnections() > 0) {
                 idleSince = System.nanoTime();

@@ -43,6 +43,11 @@ class LauncherAotCacheTest {
     }
 
     private static List<String> launch(Path dir, StringBuilder output, String... args) throws Exception {
+        return launch(dir, output, java.util.Map.of(), args);
+    }
+
+    private static List<String> launch(Path dir, StringBuilder output, java.util.Map<String, String> env, String... args)
+            throws Exception {
         Files.deleteIfExists(dir.resolve("calls"));
         ProcessBuilder pb = new ProcessBuilder("sh", Path.of("bin/containerd-shim-urunc-v2").toAbsolutePath().toString());
         pb.command().addAll(List.of(args));
@@ -50,6 +55,8 @@ class LauncherAotCacheTest {
         pb.environment().put("URUNC_JAVA", dir.resolve("java").toString());
         pb.environment().put("URUNC_CONFIG_FILE", dir.resolve("config.toml").toString());
         pb.environment().remove("URUNC_DAEMON_JAVA_OPTS");
+        pb.environment().remove("URUNC_AOT_ASLR");
+        pb.environment().putAll(env);
         Files.writeString(dir.resolve("config.toml"), "[shim]\nstate_dir = \"" + dir.resolve("state") + "\"\n");
         pb.directory(Files.createDirectories(dir.resolve("bundle")).toFile());
         pb.redirectErrorStream(true);
@@ -106,7 +113,7 @@ class LauncherAotCacheTest {
         assertTrue(Files.exists(home.resolve("urunc.aot")) && Files.exists(home.resolve("urunc.aot.stamp")));
 
         String used = launch(dir, "-version").getFirst();
-        assertTrue(used.contains(cacheOption + " -cp " + classpath + " io.urunc.shim.Main -version"), used);
+        assertTrue(used.contains(" " + cacheOption + " ") && used.contains(" -cp " + classpath + " io.urunc.shim.Main -version"), used);
         assertTrue(used.endsWith("env=" + used.substring(0, used.indexOf(" -cp "))),
                 "the daemon is given the very options of this JVM, cache included: " + used);
 
@@ -118,6 +125,22 @@ class LauncherAotCacheTest {
         assertTrue(launch(dir, "-version").getFirst().contains(cacheOption), "trained again: used again");
         Files.writeString(home.resolve("lib/c.jar"), "c");
         assertFalse(launch(dir, "-version").getFirst().contains("AOTCache"), "an added jar: the cache is not used");
+    }
+
+    /** The cache is mapped at its own address unless URUNC_AOT_ASLR=1 (README, "Start-up and memory"). */
+    @Test
+    void theCacheIsMappedAtItsOwnAddressUnlessAslrIsAskedFor(@TempDir Path dir) throws Exception {
+        home(dir);
+        String fixed = "-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0";
+        assertFalse(launch(dir, "-version").getFirst().contains("ArchiveRelocationMode"), "no cache: nothing to map");
+        launch(dir, "aot-train");
+        String used = launch(dir, "-version").getFirst();
+        assertTrue(used.contains("-XX:AOTCache=") && used.contains(fixed + " -cp "), used);
+        String aslr = launch(dir, new StringBuilder(), java.util.Map.of("URUNC_AOT_ASLR", "1"), "-version").getFirst();
+        assertTrue(aslr.contains("-XX:AOTCache="), aslr);
+        assertFalse(aslr.contains("ArchiveRelocationMode"), "the JDK's random mapping: " + aslr);
+        assertTrue(launch(dir, new StringBuilder(), java.util.Map.of("URUNC_AOT_ASLR", "1"), "aot-train").stream()
+                .noneMatch(c -> c.contains("ArchiveRelocationMode")), "the training never has it");
     }
 
     @Test

@@ -64,6 +64,10 @@ public final class Libc {
     private static final Downcall GETPID = Downcall.plain("getpid", FunctionDescriptor.of(JAVA_INT));
     private static final Downcall GETUID = Downcall.plain("geteuid", FunctionDescriptor.of(JAVA_INT));
     private static final Downcall STRERROR = Downcall.plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final Downcall MADVISE = new Downcall("madvise", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
+
+    /** madvise(2): reclaim the range's pages now (Linux 5.4+); never changes what the memory holds. */
+    public static final int MADV_PAGEOUT = 21;
 
     private Libc() {}
 
@@ -374,6 +378,19 @@ public final class Libc {
             long r = (long) SYSCALL4.get().invokeExact(st, nr, a1, a2, a3, a4);
             if (r < 0) throw new SysException(what, errno(st));
             return r;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** madvise(2) over [address, address + length), both page-aligned. */
+    public static void madvise(long address, long length, int advice) throws SysException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CAPTURE);
+            int r = (int) MADVISE.get().invokeExact(st, address, length, advice);
+            if (r < 0) throw new SysException("madvise " + advice, errno(st));
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {

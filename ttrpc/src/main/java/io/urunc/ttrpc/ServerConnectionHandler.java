@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.lang.System.Logger.Level;
 
 /**
@@ -41,14 +42,21 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private final ServiceRegistry registry;
     private final ExecutorService executor;
+    /** System.nanoTime() of the last request this server started or answered, on any connection. */
+    private final AtomicLong lastCall;
     private final Map<Integer, Call> inFlight = new ConcurrentHashMap<>();
     private ChannelHandlerContext ctx;
     /** Highest request stream id seen (unsigned), touched on the event loop only. */
     private int lastStreamId;
 
     ServerConnectionHandler(ServiceRegistry registry, ExecutorService executor) {
+        this(registry, executor, new AtomicLong());
+    }
+
+    ServerConnectionHandler(ServiceRegistry registry, ExecutorService executor, AtomicLong lastCall) {
         this.registry = registry;
         this.executor = executor;
+        this.lastCall = lastCall;
     }
 
     @Override
@@ -114,6 +122,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     private void start(int streamId, Request request, ServiceRegistry.Method<?, ?> method) {
         Instant deadline = request.getTimeoutNano() > 0 ? Instant.now().plusNanos(request.getTimeoutNano()) : null;
         Call call = new Call();
+        lastCall.set(System.nanoTime());
         CallContext context = new CallContext(request.getService(), request.getMethod(), metadataOf(request), deadline,
                 () -> inFlight.get(streamId) != call);
         inFlight.put(streamId, call);
@@ -145,6 +154,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void finish(int streamId, Call call, Response response) {
+        lastCall.set(System.nanoTime());
         if (inFlight.remove(streamId, call)) {
             ScheduledFuture<?> timer = call.deadlineTimer;
             if (timer != null) {

@@ -20,6 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
 /**
@@ -41,6 +42,7 @@ public final class TtrpcServer implements AutoCloseable {
     private final ExecutorService executor;
     private final boolean ownsExecutor;
     private final ConnectionTracker connections;
+    private final AtomicLong lastCall = new AtomicLong(System.nanoTime());
     private EventLoopGroup eventLoop;
     private Channel serverChannel;
     private Path socket;
@@ -81,7 +83,7 @@ public final class TtrpcServer implements AutoCloseable {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel channel) {
                             channel.pipeline().addLast(peerCheck, connections, new FrameDecoder(),
-                                    FrameEncoder.INSTANCE, new ServerConnectionHandler(registry, executor));
+                                    FrameEncoder.INSTANCE, new ServerConnectionHandler(registry, executor, lastCall));
                         }
                     })
                     .bind(new DomainSocketAddress(path))
@@ -129,6 +131,11 @@ public final class TtrpcServer implements AutoCloseable {
 
     public int openConnections() {
         return connections.count();
+    }
+
+    /** {@link System#nanoTime()} when a request last began or was answered (or the server was built, before any). */
+    public long lastCallNanos() {
+        return lastCall.get();
     }
 
     /** Stops accepting, closes the connections, releases the event loop and removes the socket file. Idempotent. */

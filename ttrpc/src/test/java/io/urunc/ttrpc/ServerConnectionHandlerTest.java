@@ -30,6 +30,7 @@ class ServerConnectionHandlerTest {
 
     private final AtomicReference<CallContext> lastContext = new AtomicReference<>();
     private EmbeddedChannel channel;
+    private final java.util.concurrent.atomic.AtomicLong lastCall = new java.util.concurrent.atomic.AtomicLong();
 
     @AfterEach
     void releaseUnreadFrames() {
@@ -57,7 +58,7 @@ class ServerConnectionHandlerTest {
                 })
                 .build();
         channel = new EmbeddedChannel(new FrameDecoder(), FrameEncoder.INSTANCE,
-                new ServerConnectionHandler(registry, new InlineExecutor()));
+                new ServerConnectionHandler(registry, new InlineExecutor(), lastCall));
     }
 
     private static Request request(String method, ByteString payload) {
@@ -110,6 +111,19 @@ class ServerConnectionHandlerTest {
         Response response = response(1);
         assertFalse(response.hasStatus(), "success carries no status, as Go's server");
         assertEquals("c1", ConnectResponse.parseFrom(response.getPayload()).getVersion());
+    }
+
+    @Test
+    void everyAnsweredCallMovesTheServersLastCallTime() throws Exception {
+        long before = System.nanoTime();
+        sendRequest(1, request("Pause", ByteString.EMPTY));
+        response(1);
+        long afterFirst = lastCall.get();
+        assertTrue(afterFirst - before >= 0, "stamped at the call");
+        sendRequest(3, request("State", StateRequest.newBuilder().setId("x").build().toByteString()));
+        response(3);
+        assertTrue(lastCall.get() - afterFirst >= 0, "a failed call counts too");
+        assertTrue(System.nanoTime() - lastCall.get() >= 0);
     }
 
     @Test

@@ -63,6 +63,7 @@ public final class ConfigLoader {
                 Path.of(shim.path("state_dir").asText(d.stateDir().toString())),
                 log.path("level").asText(d.logLevel()),
                 seconds(shim, "idle_exit_seconds", d.idleExit(), name),
+                seconds(shim, "idle_release_seconds", d.idleRelease(), name),
                 seconds(shim, "kill_grace_seconds", d.killGrace(), name),
                 Map.copyOf(monitors),
                 absolutePath(root.path("extra_binaries").path("virtiofsd"), d.virtiofsd(), name + ": extra_binaries.virtiofsd.path"));

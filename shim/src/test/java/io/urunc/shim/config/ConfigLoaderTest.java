@@ -30,6 +30,7 @@ class ConfigLoaderTest {
                 [shim]
                 grouping = "pod"
                 idle_exit_seconds = 0.5
+                idle_release_seconds = 0
                 kill_grace_seconds = 2
                 [monitors.qemu]
                 path = "/opt/qemu/bin/qemu-system-x86_64"
@@ -42,6 +43,8 @@ class ConfigLoaderTest {
         assertEquals(ShimConfig.Grouping.POD, c.grouping());
         assertEquals("debug", c.logLevel());
         assertEquals(Duration.ofMillis(500), c.idleExit());
+        assertEquals(Duration.ZERO, c.idleRelease(), "0: an idle daemon keeps its pages");
+        assertEquals(Duration.ofSeconds(10), ConfigLoader.parse("", "empty.toml").idleRelease());
         assertEquals(Duration.ofSeconds(2), c.killGrace());
         MonitorConfig q = c.monitor("qemu");
         assertEquals("/opt/qemu/bin/qemu-system-x86_64", q.path().orElseThrow());
