@@ -17,6 +17,7 @@ import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.netns.TaskNetwork;
 import io.urunc.shim.vm.Cgroup;
+import io.urunc.shim.vm.CgroupMoveWarmUp;
 import io.urunc.shim.vm.VmNamespaces;
 import io.urunc.shim.vm.VmPlanner;
 import io.urunc.shim.vm.VmProcess;
@@ -101,6 +102,9 @@ public final class TaskFactory implements TaskCreator {
         } catch (BundleException e) {
             throw TtrpcException.invalidArgument("task " + id + ": bad bundle: " + e.getMessage());
         }
+        // the VMM joins its cgroup once it is planned: the kernel's wait for that move starts now, while the steps
+        // up to the VMM's spawn run (those that fork, such as a network attach, wait for it as the spawn would)
+        if (bundle.cgroupsPath().isPresent()) CgroupMoveWarmUp.start();
         Path runDir = runDir(id);
         TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), "", runDir.toString(),
                 bundle.cgroupsPath().orElse(""))};
