@@ -106,8 +106,11 @@ public final class TaskFactory implements TaskCreator {
         // up to the VMM's spawn run (those that fork, such as a network attach, wait for it as the spawn would)
         if (bundle.cgroupsPath().isPresent()) CgroupMoveWarmUp.start();
         Path runDir = runDir(id);
-        TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), "", runDir.toString(),
-                bundle.cgroupsPath().orElse(""))};
+        Path rootfs = bundle.rootfs();
+        // the rootfs mount below is recorded before it exists (a crash right after it must not leave it unknown;
+        // cleaning up after a crash before it unmounts only what is mounted)
+        TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), req.getRootfsCount() > 0 ? rootfs.toString() : "",
+                runDir.toString(), bundle.cgroupsPath().orElse(""))};
         save(record[0]);
         cleanup.push("task record", () -> store.remove(namespace, id));
         try {
@@ -118,13 +121,10 @@ public final class TaskFactory implements TaskCreator {
         cleanup.push("run dir " + runDir, () -> FileTrees.delete(runDir));
         clock.mark("bundle+record+run dir");
 
-        Path rootfs = bundle.rootfs();
         List<MountSpec> mounts = new ArrayList<>();
         for (Mount m : req.getRootfsList()) {
             mounts.add(new MountSpec(m.getType(), m.getSource(), m.getTarget(), List.copyOf(m.getOptionsList())));
         }
-        // recorded before it exists: a crash right after the mount must not leave it unknown
-        if (!mounts.isEmpty()) save(record[0] = record[0].withRootfsMount(rootfs.toString()));
         MountedRootfs mounted;
         try {
             mounted = RootfsMount.mount(mounts, rootfs);
