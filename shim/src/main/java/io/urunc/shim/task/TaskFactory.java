@@ -94,6 +94,10 @@ public final class TaskFactory implements TaskCreator {
 
     private Task create(CreateTaskRequest req, String id, Cleanup cleanup, TaskEvents events) throws TtrpcException {
         PhaseClock clock = new PhaseClock();
+        // the VMM joins its cgroup once it is planned: the kernel's wait for that move starts now, while the steps
+        // up to the VMM's spawn run (those that fork, such as a network attach, wait for it as the spawn would).
+        // Before the bundle is read: nearly every task has a cgroup (ctr, docker and CRI all give one).
+        CgroupMoveWarmUp.start();
         // containerd's part of the metadata needs neither bundle nor rootfs: read while those are set up
         MetadataResolver.Prefetch containerdRead = metadata.prefetch(namespace, id, METADATA_READS);
         Bundle bundle;
@@ -102,9 +106,6 @@ public final class TaskFactory implements TaskCreator {
         } catch (BundleException e) {
             throw TtrpcException.invalidArgument("task " + id + ": bad bundle: " + e.getMessage());
         }
-        // the VMM joins its cgroup once it is planned: the kernel's wait for that move starts now, while the steps
-        // up to the VMM's spawn run (those that fork, such as a network attach, wait for it as the spawn would)
-        if (bundle.cgroupsPath().isPresent()) CgroupMoveWarmUp.start();
         Path runDir = runDir(id);
         Path rootfs = bundle.rootfs();
         // the rootfs mount below is recorded before it exists (a crash right after it must not leave it unknown;
