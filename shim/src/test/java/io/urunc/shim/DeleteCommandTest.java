@@ -48,6 +48,27 @@ class DeleteCommandTest {
         }
     }
 
+    /**
+     * Create records the rootfs mount before making it: a daemon that died in between left a record naming a rootfs
+     * that is not mounted, and delete still cleans up all else (and does not fail on the missing mount).
+     */
+    @Test
+    void aRecordedRootfsMountThatWasNeverMadeIsNoError(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path runDir = Files.createDirectories(state.resolve("t/abd"));
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
+        new TaskStore(state).save(TaskRecord.of("c1", "default", dir.toString(), rootfs.toString(), runDir.toString(), ""));
+        assertFalse(mounted(rootfs));
+
+        var response = DeleteCommand.run(ShimArgs.parse(new String[] {"-namespace", "default", "-id", "c1",
+                "-bundle", dir.toString(), "delete"}), configIn(state));
+
+        assertEquals(137, response.getExitStatus());
+        assertFalse(Files.exists(runDir));
+        assertTrue(new TaskStore(state).load("default", "c1").isEmpty(), "the record is gone");
+        assertTrue(Files.isDirectory(rootfs), "the bundle's rootfs directory is containerd's: left in place");
+    }
+
     /** A process another tenant runs, named like a VMM (the old check only looked at the command line). */
     private static Process decoy() throws Exception {
         return new ProcessBuilder("/bin/bash", "-c", "exec -a qemu-system-x86_64 sleep 60").start();

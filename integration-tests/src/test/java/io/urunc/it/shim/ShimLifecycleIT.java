@@ -193,6 +193,37 @@ class ShimLifecycleIT {
         assertNothingLeftFor("tiny-ns");
     }
 
+    /**
+     * The VMM is in the container's cgroup (ctr asks for /default/ID) in every hierarchy, the process that starts
+     * the kernel's wait for that move at Create (CgroupMoveWarmUp) is gone, and delete removes the cgroup.
+     */
+    @Test
+    void theVmmRunsInTheContainersCgroup() throws Exception {
+        containerd.ctr("run", "-d", "--runtime", RUNTIME, Guests.TINY, "tiny-cg", "run").ok();
+        List<Path> dirs = new ArrayList<>();
+        try {
+            List<ProcessHandle> q = qemusOf();
+            assertEquals(1, q.size(), q.toString());
+            List<String> cgroups = Files.readAllLines(Path.of("/proc/" + q.getFirst().pid() + "/cgroup"));
+            boolean v2 = Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"));
+            for (String controller : v2 ? List.of("") : List.of("memory", "pids")) {
+                String line = cgroups.stream().filter(l -> l.split(":", 3)[1].equals(controller)).findFirst().orElseThrow();
+                assertTrue(line.endsWith(":/default/tiny-cg"), "QEMU's " + (v2 ? "cgroup" : controller + " cgroup") + ": " + line);
+                dirs.add(Path.of("/sys/fs/cgroup", controller, "default/tiny-cg"));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!warmUps().isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+            assertEquals(List.of(), warmUps(), "the warm-up process ended");
+        } finally {
+            containerd.ctr("task", "kill", "-s", "SIGKILL", "tiny-cg");
+            awaitStatus("tiny-cg", "STOPPED");
+            containerd.ctr("task", "delete", "tiny-cg");
+            containerd.ctr("container", "delete", "tiny-cg");
+        }
+        assertNothingLeftFor("tiny-cg");
+        for (Path d : dirs) assertFalse(Files.exists(d), d + " removed at delete");
+    }
+
     @Test
     void badAnnotationsFailCreateNamingTheProblem() throws Exception {
         assertCreateFails("bad-hv", "com.urunc.unikernel.hypervisor=vmware", "vmware");
@@ -266,6 +297,13 @@ class ShimLifecycleIT {
                 .filter(p -> Processes.cmdline(p.pid()).contains(containerd.socket().toString()))
                 .filter(p -> Processes.cmdline(p.pid()).contains(" daemon"))
                 .toList();
+    }
+
+    /** CgroupMoveWarmUp's processes of this containerd's daemons. */
+    private List<ProcessHandle> warmUps() {
+        List<Long> ours = daemons().stream().map(ProcessHandle::pid).toList();
+        return Processes.matching("cgroup-move-warm-up").stream()
+                .filter(p -> p.parent().map(d -> ours.contains(d.pid())).orElse(false)).toList();
     }
 
     private List<ProcessHandle> qemusOf() {

@@ -17,6 +17,7 @@ import io.urunc.shim.io.TaskIo;
 import io.urunc.shim.netns.OwnNetworkNamespace;
 import io.urunc.shim.netns.TaskNetwork;
 import io.urunc.shim.vm.Cgroup;
+import io.urunc.shim.vm.CgroupMoveWarmUp;
 import io.urunc.shim.vm.VmNamespaces;
 import io.urunc.shim.vm.VmPlanner;
 import io.urunc.shim.vm.VmProcess;
@@ -93,6 +94,10 @@ public final class TaskFactory implements TaskCreator {
 
     private Task create(CreateTaskRequest req, String id, Cleanup cleanup, TaskEvents events) throws TtrpcException {
         PhaseClock clock = new PhaseClock();
+        // the VMM joins its cgroup once it is planned: the kernel's wait for that move starts now, while the steps
+        // up to the VMM's spawn run (those that fork, such as a network attach, wait for it as the spawn would).
+        // Before the bundle is read: nearly every task has a cgroup (ctr, docker and CRI all give one).
+        CgroupMoveWarmUp.start();
         // containerd's part of the metadata needs neither bundle nor rootfs: read while those are set up
         MetadataResolver.Prefetch containerdRead = metadata.prefetch(namespace, id, METADATA_READS);
         Bundle bundle;
@@ -102,8 +107,11 @@ public final class TaskFactory implements TaskCreator {
             throw TtrpcException.invalidArgument("task " + id + ": bad bundle: " + e.getMessage());
         }
         Path runDir = runDir(id);
-        TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), "", runDir.toString(),
-                bundle.cgroupsPath().orElse(""))};
+        Path rootfs = bundle.rootfs();
+        // the rootfs mount below is recorded before it exists (a crash right after it must not leave it unknown;
+        // cleaning up after a crash before it unmounts only what is mounted)
+        TaskRecord[] record = {TaskRecord.of(id, namespace, req.getBundle(), req.getRootfsCount() > 0 ? rootfs.toString() : "",
+                runDir.toString(), bundle.cgroupsPath().orElse(""))};
         save(record[0]);
         cleanup.push("task record", () -> store.remove(namespace, id));
         try {
@@ -114,13 +122,10 @@ public final class TaskFactory implements TaskCreator {
         cleanup.push("run dir " + runDir, () -> FileTrees.delete(runDir));
         clock.mark("bundle+record+run dir");
 
-        Path rootfs = bundle.rootfs();
         List<MountSpec> mounts = new ArrayList<>();
         for (Mount m : req.getRootfsList()) {
             mounts.add(new MountSpec(m.getType(), m.getSource(), m.getTarget(), List.copyOf(m.getOptionsList())));
         }
-        // recorded before it exists: a crash right after the mount must not leave it unknown
-        if (!mounts.isEmpty()) save(record[0] = record[0].withRootfsMount(rootfs.toString()));
         MountedRootfs mounted;
         try {
             mounted = RootfsMount.mount(mounts, rootfs);

@@ -42,11 +42,6 @@ public record TaskRecord(
                 cgroupsPath, netns, tap, ownNetns, backends);
     }
 
-    public TaskRecord withRootfsMount(String path) {
-        return new TaskRecord(id, namespace, bundle, vmmPid, vmmStartTime, bootId, path, runDir, cgroupsPath, netns,
-                tap, ownNetns, backends);
-    }
-
     public TaskRecord withTap(String netnsPath, String tapName) {
         return new TaskRecord(id, namespace, bundle, vmmPid, vmmStartTime, bootId, rootfsMount, runDir, cgroupsPath,
                 netnsPath, tapName, ownNetns, backends);
