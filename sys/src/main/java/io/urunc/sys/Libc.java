@@ -106,6 +106,20 @@ public final class Libc {
         }
     }
 
+    /** Binds now, on the calling thread, the downcalls a daemon makes to start (prctl, open, dup2, close). */
+    public static void bindDaemonCalls() {
+        for (Downcall d : new Downcall[] {PRCTL, OPEN, DUP2, CLOSE}) d.get();
+    }
+
+    /**
+     * Binds now, on the calling thread, the downcalls a task's set-up and end make (mount and umount, openat and
+     * openat2, pipe2, pidfd_open and pidfd_send_signal, waitid, ioctl, kill), each at most once: a daemon does it
+     * beside its first Create, which then finds them bound.
+     */
+    public static void bindTaskCalls() {
+        for (Downcall d : new Downcall[] {MOUNT, OPENAT, SYSCALL4, PIPE2, WAITID, IOCTL, UMOUNT2, KILL}) d.get();
+    }
+
     private static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }
