@@ -14,11 +14,11 @@ import java.util.concurrent.CompletableFuture;
  * Create took ~100 ms more than later ones): the connection to containerd's gRPC socket and the reads of the first
  * task's container, image index, manifest and config (the manifest and config stay in the client's digest cache, so
  * the Create asks only for the container and the image; Netty's epoll transport, which the daemon's ttrpc server
- * needs too, is loaded on the way), the FFM downcalls the daemon binds to start, the task record's JSON writer, and the
- * downcalls of a task's set-up and of posix_spawn (binding one generates classes an AOT cache cannot hold). Two
- * threads: the containerd reads wait on containerd, the rest is CPU. Nothing here changes what the daemon or a Create
- * does, only when the one-time costs are paid; a failure (no containerd yet, a container already gone) costs nothing
- * but the time the daemon would have spent anyway.
+ * needs too, is loaded on the way), the FFM downcalls the daemon binds to start, the task record's JSON writer, and
+ * the downcalls of a task's set-up, of posix_spawn and of a task's end (binding one generates classes an AOT cache
+ * cannot hold). Two threads: the containerd reads wait on containerd, the rest is CPU. Nothing here changes what the
+ * daemon or a Create does, only when the one-time costs are paid; a failure (no containerd yet, a container already
+ * gone) costs nothing but the time the daemon would have spent anyway.
  */
 final class DaemonWarmUp {
     private static final System.Logger LOG = System.getLogger(DaemonWarmUp.class.getName());
@@ -53,8 +53,9 @@ final class DaemonWarmUp {
                 // in the order the daemon needs them: to start serving, then for a Create
                 Libc.bindDaemonCalls();
                 TaskStore.prepareWriter();
-                Libc.bindTaskCalls();
+                Libc.bindTaskSetUpCalls();
                 Spawn.bind();
+                Libc.bindTaskEndCalls();
                 LOG.log(Level.DEBUG, "warm-up: record writer and downcalls in {0} ms", since(t0));
                 local.complete(null);
             } catch (RuntimeException | LinkageError e) {

@@ -112,12 +112,16 @@ public final class Libc {
     }
 
     /**
-     * Binds now, on the calling thread, the downcalls a task's set-up and end make (mount and umount, openat and
-     * openat2, pipe2, pidfd_open and pidfd_send_signal, waitid, ioctl, kill), each at most once: a daemon does it
-     * beside its first Create, which then finds them bound.
+     * Binds now, on the calling thread, the downcalls a task's set-up makes before its VMM is spawned (mount, openat
+     * and openat2, pidfd_open, pipe2), each at most once: a daemon does it beside its first Create.
      */
-    public static void bindTaskCalls() {
-        for (Downcall d : new Downcall[] {MOUNT, OPENAT, SYSCALL4, PIPE2, WAITID, IOCTL, UMOUNT2, KILL}) d.get();
+    public static void bindTaskSetUpCalls() {
+        for (Downcall d : new Downcall[] {MOUNT, OPENAT, SYSCALL4, PIPE2}) d.get();
+    }
+
+    /** As {@link #bindTaskSetUpCalls}, for the calls of a task's end (waitid, ioctl, umount2, kill). */
+    public static void bindTaskEndCalls() {
+        for (Downcall d : new Downcall[] {WAITID, IOCTL, UMOUNT2, KILL}) d.get();
     }
 
     private static int errno(MemorySegment state) {
