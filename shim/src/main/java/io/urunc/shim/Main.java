@@ -40,7 +40,11 @@ public final class Main {
         // a daemon's warm-up runs beside everything the daemon does from here on (DaemonWarmUp)
         ContainerdMetadataSource containerd = null;
         if (args.action().equals("daemon")) {
-            containerd = ContainerdSource.forAddress(args.address());
+            try {
+                containerd = ContainerdSource.forAddress(args.address());
+            } catch (java.nio.file.InvalidPathException e) {
+                fail("daemon", "invalid -address: " + e.getMessage());
+            }
             DaemonWarmUp.start(containerd, args.namespace(), args.id());
         }
         ShimConfig config;

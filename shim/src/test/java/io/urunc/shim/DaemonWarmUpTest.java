@@ -1,10 +1,18 @@
 package io.urunc.shim;
 
 import io.urunc.image.ContainerdMetadataSource;
+import io.urunc.proto.task.ConnectRequest;
+import io.urunc.proto.task.ConnectResponse;
+import io.urunc.shim.task.TaskService;
+import io.urunc.ttrpc.TtrpcClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,5 +51,41 @@ class DaemonWarmUpTest {
     void withoutAddressOrTaskThereIsNothingToRead() throws Exception {
         assertFalse(DaemonWarmUp.start(null, "ns", "task").containerd().get(30, TimeUnit.SECONDS));
         assertFalse(DaemonWarmUp.start(ContainerdSource.forAddress("/run/x.sock"), "ns", "").containerd().get(30, TimeUnit.SECONDS));
+    }
+
+    /** A daemon whose containerd is not there (yet): its warm-up fails, the daemon serves and exits when idle. */
+    @Test
+    void aDaemonWithoutContainerdServes(@TempDir Path dir) throws Exception {
+        Path state = dir.resolve("state");
+        Path config = dir.resolve("c.toml");
+        Files.writeString(config, "[shim]\nstate_dir = \"" + state + "\"\nidle_exit_seconds = 1\n");
+        String address = dir.resolve("no-containerd.sock").toString();
+        DaemonAddress daemon = DaemonAddress.of(address, "warmup", "", state);
+        Files.createDirectories(daemon.socket().getParent());
+        String javaBin = ProcessHandle.current().info().command().orElseThrow();
+        ProcessBuilder pb = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "-namespace", "warmup", "-address", address,
+                "-publish-binary", "/bin/true", "-socket", daemon.socket().toString(), "-id", "t1", "daemon")
+                .redirectError(dir.resolve("stderr").toFile());
+        pb.environment().put("URUNC_CONFIG_FILE", config.toString());
+        pb.environment().put("TTRPC_ADDRESS", address + ".ttrpc");
+        Process p = pb.start();
+        try {
+            String ready = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
+            assertNotNull(ready, Files.readString(dir.resolve("stderr")));
+            assertTrue(ready.startsWith("READY"), ready);
+            try (TtrpcClient client = TtrpcClient.connect(daemon.socket())) {
+                ConnectResponse r = client.call(TaskService.SERVICE, "Connect",
+                        ConnectRequest.newBuilder().setId("t1").build(),
+                        ConnectResponse.parser(), Duration.ofSeconds(10), Map.of());
+                assertEquals(p.pid(), r.getShimPid());
+            }
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "exited when idle");
+            assertEquals(0, p.exitValue());
+            assertFalse(Files.exists(daemon.socket()), "the daemon removed its socket");
+        } finally {
+            p.destroyForcibly().waitFor();
+            Files.deleteIfExists(daemon.socket());
+        }
     }
 }
