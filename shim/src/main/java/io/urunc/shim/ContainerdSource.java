@@ -10,8 +10,7 @@ import java.util.Map;
 
 /**
  * containerd's view of a container (its labels, its image's manifest annotations), reached over
- * containerd's gRPC socket on first use only: gRPC is not loaded for images whose spec annotations or
- * urunc.json already say everything.
+ * containerd's gRPC socket, opened on first use (a daemon's {@link DaemonWarmUp} makes that use at once).
  */
 final class ContainerdSource implements ContainerdMetadataSource {
     private final Path socket;

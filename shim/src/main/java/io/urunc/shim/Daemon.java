@@ -1,5 +1,6 @@
 package io.urunc.shim;
 
+import io.urunc.image.ContainerdMetadataSource;
 import io.urunc.image.MetadataResolver;
 import io.urunc.shim.config.ShimConfig;
 import io.urunc.shim.events.EventPublisher;
@@ -31,15 +32,18 @@ final class Daemon {
 
     private final ShimArgs args;
     private final ShimConfig config;
+    private final ContainerdMetadataSource containerd;
     private final DaemonAddress address;
     private final CountDownLatch stop = new CountDownLatch(1);
     private TaskService service;
     private TtrpcServer server;
     private EventPublisher events;
 
-    Daemon(ShimArgs args, ShimConfig config) {
+    /** {@code containerd}: containerd's gRPC side for image metadata ({@link ContainerdSource}), null without an address. */
+    Daemon(ShimArgs args, ShimConfig config, ContainerdMetadataSource containerd) {
         this.args = args;
         this.config = config;
+        this.containerd = containerd;
         String hex = Path.of(args.socket()).getFileName().toString();
         this.address = new DaemonAddress(hex, Path.of(args.socket()), config.stateDir());
     }
@@ -74,7 +78,7 @@ final class Daemon {
         events = new EventPublisher(Path.of(stripUnix(ttrpcAddress)), args.namespace());
         OwnerOnly.directory(config.stateDir());
         TaskStore store = new TaskStore(config.stateDir());
-        MetadataResolver resolver = new MetadataResolver(ContainerdSource.forAddress(args.address()));
+        MetadataResolver resolver = new MetadataResolver(containerd);
         TaskFactory factory = new TaskFactory(config, args.namespace(), resolver, store, new QmpConnector(),
                 new RuncTasks(config, args.namespace()));
         service = new TaskService(factory, events, new TaskLocks(config.stateDir()), args.namespace(),

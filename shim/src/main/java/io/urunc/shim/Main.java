@@ -1,5 +1,6 @@
 package io.urunc.shim;
 
+import io.urunc.image.ContainerdMetadataSource;
 import io.urunc.shim.config.ConfigException;
 import io.urunc.shim.config.ConfigLoader;
 import io.urunc.shim.config.ShimConfig;
@@ -36,6 +37,16 @@ public final class Main {
                 fail("train", e.toString());
             }
         }
+        // a daemon's warm-up runs beside everything the daemon does from here on (DaemonWarmUp)
+        ContainerdMetadataSource containerd = null;
+        if (args.action().equals("daemon")) {
+            try {
+                containerd = ContainerdSource.forAddress(args.address());
+            } catch (java.nio.file.InvalidPathException e) {
+                fail("daemon", "invalid -address: " + e.getMessage());
+            }
+            DaemonWarmUp.start(containerd, args.namespace(), args.id());
+        }
         ShimConfig config;
         try {
             config = ConfigLoader.load(System.getenv());
@@ -69,7 +80,7 @@ public final class Main {
                 try {
                     DaemonLog.toFile(config.stateDir().resolve("log").resolve(
                             Path.of(args.socket()).getFileName().toString().substring(0, 16) + ".log"), level);
-                    new Daemon(args, config).run();
+                    new Daemon(args, config, containerd).run();
                     System.exit(0);
                 } catch (Exception e) {
                     fail("daemon", e.toString());

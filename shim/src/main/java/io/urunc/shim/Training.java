@@ -1,6 +1,7 @@
 package io.urunc.shim;
 
 import io.urunc.image.ContainerdGrpcMetadataSource;
+import io.urunc.image.ContainerdMetadataSource;
 import io.urunc.proto.task.ConnectRequest;
 import io.urunc.proto.task.ConnectResponse;
 import io.urunc.proto.task.CreateTaskRequest;
@@ -14,6 +15,12 @@ import com.google.protobuf.Empty;
 import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.config.ConfigLoader;
 import io.urunc.shim.config.ShimConfig;
+import io.urunc.shim.events.EventPublisher;
+import io.urunc.proto.events.TaskCreate;
+import io.urunc.proto.events.TaskDelete;
+import io.urunc.proto.events.TaskExit;
+import io.urunc.proto.events.TaskStart;
+import io.urunc.shim.task.Timestamps;
 import io.urunc.shim.task.TaskService;
 import io.urunc.ttrpc.TtrpcClient;
 import io.urunc.ttrpc.TtrpcException;
@@ -27,17 +34,20 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
 /**
  * {@code Main train DIR}: the workload the launcher's {@code aot-train} records the daemon's AOT cache from (JEP 483/515:
  * the classes it loads and links, and the profiles of the methods it runs, are then ready at every later start). It goes
  * through the real code of a cold start: the configuration, the bundle and the daemon address of {@code start}, then a
- * daemon serving ttrpc in this JVM, a client sending Connect, a Create that plans a QEMU task and launches its VMM
- * ({@code /bin/true} here, so the Create fails at the QMP connection and is rolled back), State, Delete and Shutdown,
- * and the idle exit, and containerd's gRPC client against a socket that hangs up. Everything lives in DIR; nothing
- * needs root, a containerd, QEMU or a network; as root with iproute2, a second task attaches its VM to a throwaway
- * network namespace ({@link #networkTask}).
+ * daemon serving ttrpc in this JVM (with its {@link DaemonWarmUp}), a client sending Connect, a Create that reads the
+ * image's metadata from containerd over gRPC, plans a QEMU task and launches its VMM ({@code /bin/true} here, so the
+ * Create fails at the QMP connection and is rolled back), State, Delete and Shutdown, and the idle exit, task events
+ * sent to containerd's ttrpc event service, and containerd's gRPC client against a socket that hangs up. The
+ * containerd is the training's own ({@link TrainingContainerd}). Everything lives in DIR; nothing needs root, a
+ * containerd, QEMU or a network; as root with iproute2, a second task attaches its VM to a throwaway network
+ * namespace ({@link #networkTask}).
  */
 final class Training {
     private static final String NAMESPACE = "aot-training";
@@ -53,8 +63,6 @@ final class Training {
         Files.writeString(bundle.resolve("config.json"), """
                 {"ociVersion": "1.1.0", "process": {"args": ["/kernel"], "env": ["PATH=/bin"], "cwd": "/"},
                  "root": {"path": "rootfs"},
-                 "annotations": {"com.urunc.unikernel.unikernelType": "linux", "com.urunc.unikernel.hypervisor": "qemu",
-                                 "com.urunc.unikernel.binary": "/kernel", "com.urunc.unikernel.cmdline": "console=ttyS0"},
                  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}
                 """);
         Path configFile = dir.resolve("config.toml");
@@ -81,13 +89,16 @@ final class Training {
         Path socket = Files.createDirectories(dir.resolve("s")).resolve(DaemonAddress.sha256(NAMESPACE));
         Files.createDirectories(state.resolve("log"));
         DaemonLog.toFile(state.resolve("log/training.log"), "info");
-        // no containerd address: the image metadata comes from the spec alone (containerd's client is trained below)
-        ShimArgs daemonArgs = ShimArgs.parse(new String[] {"-namespace", NAMESPACE, "-address", "",
+        // the image's metadata and the task events go through a containerd of the training's own
+        TrainingContainerd trainingContainerd = trainingContainerd(dir);
+        ShimArgs daemonArgs = ShimArgs.parse(new String[] {"-namespace", NAMESPACE, "-address", trainingContainerd.socket.toString(),
                 "-publish-binary", "/bin/true", "-socket", socket.toString(), "-id", "task", "daemon"});
         Exception[] failed = {null};
         Thread daemon = Thread.ofPlatform().name("training-daemon").start(() -> {
             try {
-                new Daemon(daemonArgs, config).run();
+                ContainerdMetadataSource source = ContainerdSource.forAddress(daemonArgs.address());
+                DaemonWarmUp.start(source, NAMESPACE, daemonArgs.id());
+                new Daemon(daemonArgs, config, source).run();
             } catch (Exception e) {
                 failed[0] = e;
             }
@@ -104,10 +115,34 @@ final class Training {
             networkTask(client, dir, bundle);
             call(client, "Shutdown", ShutdownRequest.newBuilder().setId("task").build(), Empty.parser());
         }
-        containerdClient(dir.resolve("containerd-grpc.sock"));
         daemon.join(Duration.ofSeconds(30));
         if (failed[0] != null) throw failed[0];
         if (daemon.isAlive()) throw new IllegalStateException("the training daemon did not exit when idle");
+        events(trainingContainerd);
+        trainingContainerd.close();
+        containerdClient(dir.resolve("containerd-grpc.sock"));
+    }
+
+    /**
+     * containerd's side of a Create: the image's unikernel metadata is in its manifest's annotations (as a urunc
+     * image's is), read over gRPC; task events go to containerd's ttrpc event service.
+     */
+    private static TrainingContainerd trainingContainerd(Path dir) throws Exception {
+        return new TrainingContainerd(dir.resolve("containerd.sock"), Map.of(
+                "com.urunc.unikernel.unikernelType", "linux", "com.urunc.unikernel.hypervisor", "qemu",
+                "com.urunc.unikernel.binary", "/kernel", "com.urunc.unikernel.cmdline", "console=ttyS0"));
+    }
+
+    /** A task's events as a daemon publishes them (the training's Create fails, so its daemon publishes none). */
+    private static void events(TrainingContainerd containerd) {
+        try (EventPublisher events = new EventPublisher(Path.of(containerd.socket + ".ttrpc"), NAMESPACE)) {
+            events.publish("/tasks/create", TaskCreate.newBuilder().setContainerId("task").setBundle("/").setPid(1).build());
+            events.publish("/tasks/start", TaskStart.newBuilder().setContainerId("task").setPid(1).build());
+            events.publish("/tasks/exit", TaskExit.newBuilder().setContainerId("task").setId("task").setPid(1)
+                    .setExitedAt(Timestamps.of(Instant.now())).build());
+            events.publish("/tasks/delete", TaskDelete.newBuilder().setContainerId("task").setPid(1)
+                    .setExitedAt(Timestamps.of(Instant.now())).build());
+        }
     }
 
     /**

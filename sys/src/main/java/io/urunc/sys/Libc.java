@@ -110,6 +110,24 @@ public final class Libc {
         }
     }
 
+    /** Binds now, on the calling thread, the downcalls a daemon makes to start (prctl, open, dup2, close). */
+    public static void bindDaemonCalls() {
+        for (Downcall d : new Downcall[] {PRCTL, OPEN, DUP2, CLOSE}) d.get();
+    }
+
+    /**
+     * Binds now, on the calling thread, the downcalls a task's set-up makes before its VMM is spawned (mount, openat
+     * and openat2, pidfd_open, pipe2), each at most once: a daemon does it beside its first Create.
+     */
+    public static void bindTaskSetUpCalls() {
+        for (Downcall d : new Downcall[] {MOUNT, OPENAT, SYSCALL4, PIPE2}) d.get();
+    }
+
+    /** As {@link #bindTaskSetUpCalls}, for the calls of a task's end (waitid, ioctl, umount2, kill). */
+    public static void bindTaskEndCalls() {
+        for (Downcall d : new Downcall[] {WAITID, IOCTL, UMOUNT2, KILL}) d.get();
+    }
+
     private static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }

@@ -51,6 +51,11 @@ public final class Spawn {
 
     private Spawn() {}
 
+    /** Binds the posix_spawn downcalls now (this class's initialisation), rather than at the first spawn. */
+    public static void bind() {
+        // the static initialisers did it
+    }
+
     private static MethodHandle bind(String name, java.lang.foreign.MemoryLayout ret, java.lang.foreign.MemoryLayout... args) {
         return LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), FunctionDescriptor.of(ret, args));
     }

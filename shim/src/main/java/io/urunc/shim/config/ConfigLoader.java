@@ -1,7 +1,12 @@
 package io.urunc.shim.config;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.toml.TomlFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +21,7 @@ import java.util.Set;
 /** Reads {@link ShimConfig} from TOML. Unknown keys are ignored (urunc's own files carry more). */
 public final class ConfigLoader {
     private static final Set<String> ACCELERATORS = Set.of("auto", "kvm", "tcg");
+    private static final TomlFactory TOML = new TomlFactory();
 
     private ConfigLoader() {}
 
@@ -36,8 +42,8 @@ public final class ConfigLoader {
 
     public static ShimConfig parse(String toml, String name) throws ConfigException {
         JsonNode root;
-        try {
-            root = new TomlMapper().readTree(toml);
+        try (JsonParser p = TOML.createParser(toml)) {
+            root = p.nextToken() == null ? JsonNodeFactory.instance.objectNode() : tree(p);
         } catch (IOException e) {
             throw new ConfigException(name + ": not valid TOML: " + e.getMessage());
         }
@@ -67,6 +73,41 @@ public final class ConfigLoader {
                 seconds(shim, "kill_grace_seconds", d.killGrace(), name),
                 Map.copyOf(monitors),
                 absolutePath(root.path("extra_binaries").path("virtiofsd"), d.virtiofsd(), name + ": extra_binaries.virtiofsd.path"));
+    }
+
+    /**
+     * The value at the parser's current token, as a tree. Built here from the token stream rather than by a
+     * TomlMapper: making an ObjectMapper is ~25 ms of a daemon's start (and of every shim JVM's), for a file of a few lines.
+     */
+    private static JsonNode tree(JsonParser p) throws IOException {
+        JsonNodeFactory nodes = JsonNodeFactory.instance;
+        return switch (p.currentToken()) {
+            case START_OBJECT -> {
+                ObjectNode object = nodes.objectNode();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = p.currentName();
+                    p.nextToken();
+                    object.set(key, tree(p));
+                }
+                yield object;
+            }
+            case START_ARRAY -> {
+                ArrayNode array = nodes.arrayNode();
+                while (p.nextToken() != JsonToken.END_ARRAY) array.add(tree(p));
+                yield array;
+            }
+            case VALUE_STRING -> nodes.textNode(p.getText());
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                case INT -> nodes.numberNode(p.getIntValue());
+                case LONG -> nodes.numberNode(p.getLongValue());
+                default -> nodes.numberNode(p.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> nodes.numberNode(p.getDoubleValue());
+            case VALUE_TRUE -> nodes.booleanNode(true);
+            case VALUE_FALSE -> nodes.booleanNode(false);
+            case VALUE_EMBEDDED_OBJECT -> nodes.pojoNode(p.getEmbeddedObject());
+            default -> nodes.nullNode();
+        };
     }
 
     private static MonitorConfig monitor(JsonNode node, String where) throws ConfigException {

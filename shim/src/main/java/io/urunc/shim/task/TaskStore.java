@@ -51,6 +51,15 @@ public final class TaskStore {
         return root.resolve(namespace).resolve(id + ".json");
     }
 
+    /** Builds the record serializer now (Jackson's first use of a type is costly), without writing anything. */
+    public static void prepareWriter() {
+        try {
+            JSON.writeValueAsBytes(TaskRecord.of("warm-up", "warm-up", "/", "", "/", ""));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public void save(TaskRecord record) throws IOException {
         Path f = file(record.namespace(), record.id());
         Files.createDirectories(f.getParent());

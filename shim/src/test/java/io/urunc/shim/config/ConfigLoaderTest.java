@@ -90,4 +90,23 @@ class ConfigLoaderTest {
         var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("[monitors.qemu]\nvmm_id_base = 0\n", "c.toml"));
         assertTrue(e.getMessage().contains("monitors.qemu.vmm_id_base must be"), e.getMessage());
     }
+
+    @Test
+    void everyTomlSpellingOfATableReadsTheSame() throws Exception {
+        String[] spellings = {
+                "shim.grouping = \"pod\"\nshim.idle_exit_seconds = 7\nmonitors.qemu = { default_vcpus = 3, seccomp = false }\n",
+                "[shim]\n\"grouping\" = 'pod'\nidle_exit_seconds = 7.0\n[monitors]\nqemu.default_vcpus = 3\nqemu.seccomp = false\n",
+                "# urunc's own keys around ours\nlist = [1, [2, \"x\"], {a = 1}]\nwhen = 1979-05-27T07:32:00Z\n"
+                        + "[shim]\ngrouping = \"pod\"\nidle_exit_seconds = 7\n[monitors.qemu]\ndefault_vcpus = 0x3\nseccomp = false\n"
+                        + "[[hooks]]\nname = \"a\"\n[[hooks]]\nname = \"b\"\n",
+        };
+        for (String toml : spellings) {
+            ShimConfig c = ConfigLoader.parse(toml, "c.toml");
+            assertEquals(ShimConfig.Grouping.POD, c.grouping(), toml);
+            assertEquals(Duration.ofSeconds(7), c.idleExit(), toml);
+            assertEquals(3, c.monitor("qemu").defaultVcpus(), toml);
+            assertFalse(c.monitor("qemu").seccomp(), toml);
+        }
+        assertEquals(ShimConfig.defaults().grouping(), ConfigLoader.parse("# nothing but a comment\n", "c.toml").grouping());
+    }
 }
