@@ -160,9 +160,9 @@ final class Training {
         if (netns.isEmpty()) return;
         try (TrainingNetwork ns = netns.get()) {
             Path withNetwork = ns.bundle(bundle, dir.resolve("bundle-net"));
-            call(client, "Create", CreateTaskRequest.newBuilder().setId("task-net").setBundle(withNetwork.toString()).build(),
+            call(client, "Create", CreateTaskRequest.newBuilder().setId(TrainingContainerd.NETWORK_CONTAINER).setBundle(withNetwork.toString()).build(),
                     CreateTaskResponse.parser());
-            call(client, "Delete", DeleteRequest.newBuilder().setId("task-net").build(), DeleteResponse.parser());
+            call(client, "Delete", DeleteRequest.newBuilder().setId(TrainingContainerd.NETWORK_CONTAINER).build(), DeleteResponse.parser());
         }
     }
 

@@ -61,6 +61,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class TrainingContainerd implements AutoCloseable {
     static final String CONTAINER = "task";
+    /** The training's second task, the one with a network attach ({@link Training}). */
+    static final String NETWORK_CONTAINER = "task-net";
     static final String IMAGE = "urunc.training/unikernel:latest";
     private static final String EVENTS = "containerd.services.events.ttrpc.v1.Events";
     private static final int OK = 0, NOT_FOUND = 5, UNIMPLEMENTED = 12;
@@ -156,7 +158,7 @@ final class TrainingContainerd implements AutoCloseable {
             case "/containerd.services.containers.v1.Containers/Get" -> {
                 String id = GetContainerRequest.parseFrom(request).getId();
                 calls.add(path + " " + id);
-                if (!id.equals(CONTAINER)) {
+                if (!id.equals(CONTAINER) && !id.equals(NETWORK_CONTAINER)) {
                     trailers(stream, NOT_FOUND, true);
                     return;
                 }
