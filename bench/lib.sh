@@ -19,9 +19,14 @@ bench_cleanup() {
             for k in $("$c" -n "$ns" containers ls -q 2>/dev/null); do "$c" -n "$ns" containers delete "$k" >/dev/null 2>&1 || true; done
         done
     done
+    # the unix sockets this run's shims listen on (in /run/containerd/s): a killed shim leaves its socket file behind
+    local socks
+    socks=$(listening_sockets $(pgrep -f "$D" || true))
     for p in "${CPIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     sleep 1
     for p in $(pgrep -f "$D" || true); do kill "$p" 2>/dev/null || true; done
+    sleep 0.5
+    for p in $socks; do if [ -S "$p" ]; then rm -f "$p"; fi; done
     grep -o " $D[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     # BENCH_KEEP_LOGS=DIR: the daemons' logs of the run are kept there (with BENCH_TOML_EXTRA='[log]\nlevel = "debug"\n'
     # in run-start.sh they break each Create down by phase)
@@ -33,6 +38,13 @@ bench_cleanup() {
         done
     fi
     rm -rf "$D"
+}
+# listening_sockets PID...: the paths of the unix sockets these processes listen on (/proc/net/unix, state 01)
+listening_sockets() {
+    local inodes p
+    inodes=$(for p in "$@"; do ls -l /proc/$p/fd 2>/dev/null; done | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | sort -u | tr '\n' ' ')
+    [ -n "$inodes" ] || return 0
+    awk -v want=" $inodes" 'NR > 1 && $6 == "01" && index(want, " " $7 " ") && $8 ~ /^\// {print $8}' /proc/net/unix
 }
 trap bench_cleanup EXIT
 
