@@ -17,6 +17,11 @@ import io.urunc.sys.Libc;
 import io.urunc.sys.SysException;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,8 +39,40 @@ final class DeleteCommand {
     private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(60);
 
     static DeleteResponse run(ShimArgs args, ShimConfig config) throws IOException {
+        DeleteResponse response;
         try (TaskLocks.Held ignored = new TaskLocks(config.stateDir()).acquire(args.namespace(), args.id(), LOCK_TIMEOUT)) {
-            return release(args, config);
+            response = release(args, config);
+        }
+        removeDeadDaemonSocket(Path.of(args.bundle()).toAbsolutePath(), config.stateDir());
+        return response;
+    }
+
+    /**
+     * After a daemon crash its socket file (and pid file) would stay for good, unless a daemon of the same group
+     * comes again: removed here when nobody listens on it. Decided under the group's lock, which a daemon holds
+     * from its check to its bind, so a socket of a daemon that is starting is never taken for a dead one. The
+     * socket is the one {@code start} wrote into the bundle's {@code address}; only a name of ours is accepted.
+     */
+    static void removeDeadDaemonSocket(Path bundle, Path stateDir) {
+        Path socket;
+        try {
+            String uri = Files.readString(bundle.resolve("address")).strip();
+            if (!uri.startsWith("unix://")) return;
+            socket = Path.of(uri.substring("unix://".length()));
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        String key = socket.getFileName() == null ? "" : socket.getFileName().toString();
+        if (socket.getParent() == null || !socket.getParent().equals(Path.of(DaemonAddress.SOCKET_DIR)) || !key.matches("[0-9a-f]{64}")) return;
+        DaemonAddress daemon = new DaemonAddress(key, socket, stateDir);
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS) || !Files.isDirectory(daemon.lockFile().getParent())) return;
+        try (FileChannel channel = FileChannel.open(daemon.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = channel.lock()) {
+            if (StartCommand.connectable(socket)) return;
+            Files.deleteIfExists(socket);
+            Files.deleteIfExists(daemon.pidFile());
+        } catch (IOException e) {
+            System.err.println("remove the dead daemon's socket " + socket + ": " + e.getMessage());
         }
     }
 

@@ -202,4 +202,52 @@ class DeleteCommandTest {
             assertTrue(Files.exists(precious.resolve("data")), runDir);
         }
     }
+
+    /** A socket file in the daemons' directory, bound and then closed (dead), or still listening. */
+    private static java.nio.channels.ServerSocketChannel bound(Path socket) throws Exception {
+        var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        server.bind(java.net.UnixDomainSocketAddress.of(socket));
+        return server;
+    }
+
+    @Test
+    void aDeadDaemonsSocketGoesAndALiveOneStays(@TempDir Path dir) throws Exception {
+        Path sockets = Path.of(DaemonAddress.SOCKET_DIR);
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(sockets.getParent().getParent()), "needs root");
+        Files.createDirectories(sockets);
+        Path state = Files.createDirectories(dir.resolve("state/d")).getParent();
+        String dead = DaemonAddress.sha256("test dead " + dir);
+        String live = DaemonAddress.sha256("test live " + dir);
+        Path deadBundle = Files.createDirectories(dir.resolve("dead"));
+        Path liveBundle = Files.createDirectories(dir.resolve("live"));
+        Files.writeString(deadBundle.resolve("address"), "unix://" + sockets.resolve(dead));
+        Files.writeString(liveBundle.resolve("address"), "unix://" + sockets.resolve(live));
+        bound(sockets.resolve(dead)).close();
+        Files.writeString(state.resolve("d/" + dead + ".pid"), "1");
+        try (var server = bound(sockets.resolve(live))) {
+            assertTrue(Files.exists(sockets.resolve(dead)), "closing a channel leaves its socket file");
+
+            DeleteCommand.removeDeadDaemonSocket(deadBundle, state);
+            DeleteCommand.removeDeadDaemonSocket(liveBundle, state);
+
+            assertFalse(Files.exists(sockets.resolve(dead)), "nobody listens: removed");
+            assertFalse(Files.exists(state.resolve("d/" + dead + ".pid")), "with its pid file");
+            assertTrue(Files.exists(sockets.resolve(live)), "a daemon listens: kept");
+        } finally {
+            Files.deleteIfExists(sockets.resolve(dead));
+            Files.deleteIfExists(sockets.resolve(live));
+        }
+    }
+
+    @Test
+    void anAddressOutsideTheDaemonsDirectoryIsNeverTouched(@TempDir Path dir) throws Exception {
+        Path state = Files.createDirectories(dir.resolve("state/d")).getParent();
+        Path elsewhere = dir.resolve(DaemonAddress.sha256("elsewhere"));
+        bound(elsewhere).close();
+        Files.writeString(dir.resolve("address"), "unix://" + elsewhere);
+
+        DeleteCommand.removeDeadDaemonSocket(dir, state);
+
+        assertTrue(Files.exists(elsewhere), "only sockets named by us in " + DaemonAddress.SOCKET_DIR + " are removed");
+    }
 }

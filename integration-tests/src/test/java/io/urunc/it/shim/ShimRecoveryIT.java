@@ -57,6 +57,10 @@ class ShimRecoveryIT {
         Path bundle = containerd.dir().resolve("state/io.containerd.runtime.v2.task/default/orphan");
         assertFalse(Mounts.under(bundle).isEmpty());
 
+        String[] argv = Processes.cmdline(d.getFirst().pid()).split(" ");
+        Path socket = Path.of(argv[java.util.Arrays.asList(argv).indexOf("-socket") + 1]);
+        assertTrue(Files.exists(socket), socket + " is the daemon's socket");
+
         d.getFirst().destroyForcibly();
         // containerd sees the shim gone, reports the task exited and runs `containerd-shim-urunc-v2 delete`.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -68,6 +72,8 @@ class ShimRecoveryIT {
             }
             Thread.sleep(200);
         }
+        assertFalse(Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                "the dead daemon's socket " + socket + " is removed by the delete");
         Exec.Result ls = containerd.ctr("task", "ls");
         assertFalse(ls.stdout().contains("RUNNING"), ls.toString());
         containerd.ctr("task", "delete", "orphan");
