@@ -150,6 +150,13 @@ public final class Containerd implements AutoCloseable {
     public Exec.Result ctr(Duration timeout, String... args) {
         List<String> cmd = new ArrayList<>(List.of(stack.ctr(), "--address", socket.toString()));
         cmd.addAll(List.of(args));
+        // ctr's FIFOs of a run or task start go to /run/containerd/fifo by default, and a detached task's stay there
+        int sub = args.length > 2 && args[0].equals("-n") ? 2 : 0;
+        if (args.length > sub && (args[sub].equals("run") || (args.length > sub + 1
+                && List.of("task", "tasks", "t").contains(args[sub]) && args[sub + 1].equals("start")))) {
+            int at = 3 + sub + (args[sub].equals("run") ? 1 : 2);
+            cmd.addAll(at, List.of("--fifo-dir", dir.resolve("fifo").toString()));
+        }
         return Exec.run(timeout, env, cmd);
     }
 
