@@ -16,9 +16,6 @@ import io.urunc.ttrpc.TtrpcServer;
 import java.lang.System.Logger.Level;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -55,8 +52,7 @@ final class Daemon {
      */
     void run() throws Exception {
         Files.createDirectories(address.lockFile().getParent());
-        try (FileChannel lockChannel = FileChannel.open(address.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = lockChannel.lock()) {
+        try (DaemonAddress.GroupLock ignored = address.lockGroup()) {
             if (StartCommand.connectable(address.socket())) {
                 LOG.log(Level.INFO, "{0} is already served: this daemon ends", address.socket());
                 System.out.println("READY served by another daemon");

@@ -2,8 +2,11 @@ package io.urunc.shim;
 
 import io.urunc.shim.config.ShimConfig;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -47,6 +50,29 @@ public record DaemonAddress(String key, Path socket, Path stateDir) {
 
     public Path lockFile() {
         return stateDir.resolve("d").resolve(key + ".lock");
+    }
+
+    /**
+     * Takes the group's lock, held until closed: {@code start} looking for the daemon, a daemon checking and binding
+     * its socket, an idle daemon leaving and {@code delete} removing a dead daemon's socket decide under it.
+     */
+    public GroupLock lockGroup() throws IOException {
+        FileChannel channel = FileChannel.open(lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            channel.lock();
+            return new GroupLock(channel);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** The held group lock; closing it releases it. */
+    public record GroupLock(FileChannel channel) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
     }
 
     public Path logFile() {

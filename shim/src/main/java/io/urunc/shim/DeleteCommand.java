@@ -17,11 +17,8 @@ import io.urunc.sys.Libc;
 import io.urunc.sys.SysException;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,8 +63,7 @@ final class DeleteCommand {
         if (socket.getParent() == null || !socket.getParent().equals(Path.of(DaemonAddress.SOCKET_DIR)) || !key.matches("[0-9a-f]{64}")) return;
         DaemonAddress daemon = new DaemonAddress(key, socket, stateDir);
         if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS) || !Files.isDirectory(daemon.lockFile().getParent())) return;
-        try (FileChannel channel = FileChannel.open(daemon.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = channel.lock()) {
+        try (DaemonAddress.GroupLock ignored = daemon.lockGroup()) {
             if (StartCommand.connectable(socket)) return;
             Files.deleteIfExists(socket);
             Files.deleteIfExists(daemon.pidFile());

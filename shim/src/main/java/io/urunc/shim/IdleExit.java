@@ -1,11 +1,8 @@
 package io.urunc.shim;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 
 /**
@@ -28,8 +25,7 @@ final class IdleExit {
      */
     boolean leaveUnlessWanted(Runnable stopServing) throws IOException {
         Files.createDirectories(address.lockFile().getParent());
-        try (FileChannel channel = FileChannel.open(address.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = channel.lock()) {
+        try (DaemonAddress.GroupLock ignored = address.lockGroup()) {
             // the shell launcher reads the pid file after touching the wanted file: remove first, then look
             Files.deleteIfExists(address.pidFile());
             if (wantedLately()) {

@@ -30,7 +30,8 @@ final class IdleRelease {
     /** Releases what it can (a few tens of ms of CPU); logs the RSS before and after at debug level. */
     static void run() {
         long t0 = System.nanoTime();
-        long before = rssKib();
+        boolean debug = LOG.isLoggable(Level.DEBUG);
+        long before = debug ? rssKib() : -1;
         long advised = 0;
         try {
             List<Mapping> mappings = fileMappings(Files.readAllLines(Path.of("/proc/self/maps")));
@@ -49,8 +50,10 @@ final class IdleRelease {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "idle release: /proc/self/maps: {0}", e.getMessage());
         }
-        LOG.log(Level.DEBUG, "idle release: RSS {0} -> {1} KiB ({2} MiB of file mappings advised) in {3} ms", before,
-                rssKib(), advised >> 20, (System.nanoTime() - t0) / 1_000_000);
+        if (debug) {
+            LOG.log(Level.DEBUG, "idle release: RSS {0} -> {1} KiB ({2} MiB of file mappings advised) in {3} ms", before,
+                    rssKib(), advised >> 20, (System.nanoTime() - t0) / 1_000_000);
+        }
     }
 
     /** The mappings of regular files among /proc/PID/maps lines (not anonymous, [heap], [stack], deleted or memfd). */

@@ -8,15 +8,12 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,8 +44,7 @@ final class StartCommand {
         touch(daemon.wantedFile());
         boolean served;
         // under the lock an idle daemon takes to leave: a daemon found here stays (the wanted file is fresh)
-        try (FileChannel lockChannel = FileChannel.open(daemon.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = lockChannel.lock()) {
+        try (DaemonAddress.GroupLock ignored = daemon.lockGroup()) {
             served = connectable(daemon.socket());
         }
         // the daemon takes that lock itself to bind, or finds the group served by another one started meanwhile

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.urunc.sys.HostNamespaces;
+import io.urunc.sys.Libc;
 import io.urunc.sys.NamespaceCommands;
 
 import java.io.IOException;
@@ -42,7 +43,7 @@ final class TrainingNetwork implements AutoCloseable {
     static Optional<TrainingNetwork> create() throws IOException, InterruptedException {
         Optional<Path> found = IP.stream().filter(Files::isExecutable).findFirst();
         Path unshare = NamespaceCommands.UNSHARE;
-        if (found.isEmpty() || !Files.isExecutable(unshare) || !isRoot()) return Optional.empty();
+        if (found.isEmpty() || !Files.isExecutable(unshare) || Libc.geteuid() != 0) return Optional.empty();
         Path ip = found.get();
         HostNamespaces.requireOnHost("the training's network namespace");
         Process holder = new ProcessBuilder(unshare.toString(), "--net", "--", "cat")
@@ -104,14 +105,6 @@ final class TrainingNetwork implements AutoCloseable {
         throw new IOException("unshare --net did not make a network namespace within 2 s");
     }
 
-    private static boolean isRoot() {
-        try {
-            return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                    .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[2].equals("0"));
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     @Override
     public void close() {

@@ -16,7 +16,7 @@ import java.util.Optional;
  */
 public final class Cgroup {
     private static final System.Logger LOG = System.getLogger(Cgroup.class.getName());
-    private static final Path ROOT = Path.of("/sys/fs/cgroup");
+    static final Path ROOT = Path.of("/sys/fs/cgroup");
     /** Mounted as the combined "cpu,cpuacct" on most hosts, as separate "cpu" and "cpuacct" on others. */
     private static final List<String> V1_CONTROLLERS = List.of("cpu,cpuacct", "cpu", "cpuacct", "memory", "pids", "blkio");
 

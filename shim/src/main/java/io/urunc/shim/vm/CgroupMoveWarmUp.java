@@ -26,7 +26,6 @@ import java.util.function.Predicate;
  */
 public final class CgroupMoveWarmUp {
     private static final System.Logger LOG = System.getLogger(CgroupMoveWarmUp.class.getName());
-    private static final Path ROOT = Path.of("/sys/fs/cgroup");
     private static final String SCRIPT = "echo $$ > \"$1\"";
     /** One at a time: while one waits, the grace period that a second would start is already under way. */
     private static final AtomicBoolean RUNNING = new AtomicBoolean();
@@ -79,7 +78,7 @@ public final class CgroupMoveWarmUp {
         Optional<Path> p = ownProcsFile;
         if (p == null) {
             try {
-                p = procsFileOf(Files.readString(Path.of("/proc/self/cgroup")), Cgroup.unifiedHierarchy(), ROOT, Files::isRegularFile);
+                p = procsFileOf(Files.readString(Path.of("/proc/self/cgroup")), Cgroup.unifiedHierarchy(), Cgroup.ROOT, Files::isRegularFile);
             } catch (IOException e) {
                 p = Optional.empty();
             }
