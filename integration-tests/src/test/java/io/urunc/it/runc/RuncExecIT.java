@@ -98,8 +98,8 @@ class RuncExecIT {
         try {
             // ctr copies its stdin to the FIFO and sends CloseIO at its EOF: often before the exec has started.
             for (int i = 0; i < 5; i++) {
-                String ctr = String.join(" ", stack.ctr(), "--address", containerd.socket().toString(), "task", "exec",
-                        "--exec-id", "in" + i, "in", "/bin/sh", "-c", "'cat; exit 7'");
+                String ctr = String.join(" ", containerd.ctrCommand("task", "exec",
+                        "--exec-id", "in" + i, "in", "/bin/sh", "-c", "'cat; exit 7'"));
                 Exec.Result r = Exec.run(Duration.ofSeconds(60), containerd.env(), "/bin/sh", "-c",
                         "echo piped-in-" + i + " | " + ctr);
                 assertEquals(7, r.exit(), r + diagnostics());
@@ -116,9 +116,9 @@ class RuncExecIT {
         try {
             // ctr -t needs a terminal of its own: script(1) gives it one, of a size ctr passes on with ResizePty (after
             // Start: the command waits a moment before it looks).
-            String exec = String.join(" ", "stty rows 33 cols 101;", stack.ctr(), "--address",
-                    containerd.socket().toString(), "task", "exec", "-t", "--exec-id", "t1", "term", "/bin/sh", "-c",
-                    "'test -t 0 && test -t 1 && echo hello-exec-tty; sleep 1; /bin/busybox stty size; exit 4'");
+            String exec = "stty rows 33 cols 101; " + String.join(" ", containerd.ctrCommand("task", "exec", "-t",
+                    "--exec-id", "t1", "term", "/bin/sh", "-c",
+                    "'test -t 0 && test -t 1 && echo hello-exec-tty; sleep 1; /bin/busybox stty size; exit 4'"));
             Exec.Result r = Exec.run(Duration.ofSeconds(60), containerd.env(), "script", "-qefc", exec, "/dev/null");
             assertEquals(4, r.exit(), r + diagnostics());
             assertTrue(r.stdout().contains("hello-exec-tty"), "stdin and stdout are the exec's terminal: " + r);
@@ -135,10 +135,18 @@ class RuncExecIT {
         Process exec = ctrProcess("sig-exec", "task", "exec", "--exec-id", "k1", "sig", "/bin/sleep", "2004");
         try {
             awaitProcess("sleep 2004");
-            Exec.Result ps = ctr("task", "ps", "sig").ok();
             long execPid = sleeps("sleep 2004").getFirst().pid();
-            assertTrue(ps.stdout().lines().anyMatch(l -> l.trim().startsWith(execPid + " ") && l.contains("k1")),
-                    "ctr task ps names the exec process's exec id: " + ps);
+            // the process runs before `runc exec --detach` has returned its pid to the shim, which then records it
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            Exec.Result ps = ctr("task", "ps", "sig").ok();
+            while (ps.stdout().lines().noneMatch(l -> l.trim().startsWith(execPid + " ") && l.contains("k1"))
+                    && System.nanoTime() < deadline) {
+                sleep(100);
+                ps = ctr("task", "ps", "sig").ok();
+            }
+            Exec.Result listed = ps;
+            assertTrue(listed.stdout().lines().anyMatch(l -> l.trim().startsWith(execPid + " ") && l.contains("k1")),
+                    "ctr task ps names the exec process's exec id: " + listed);
             ctr("task", "kill", "--exec-id", "k1", "-s", "SIGKILL", "sig").ok();
             assertTrue(exec.waitFor(30, TimeUnit.SECONDS), "ctr task exec returns once the exec is killed");
             assertEquals(137, exec.exitValue(), output("sig-exec") + diagnostics());
@@ -209,12 +217,7 @@ class RuncExecIT {
 
     /** A ctr command left running, its output in {@code <name>.out}. */
     private Process ctrProcess(String name, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(stack.ctr(), "--address", containerd.socket().toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(containerd.dir().resolve(name + ".out").toFile());
-        pb.environment().putAll(containerd.env());
-        return pb.start();
+        return containerd.ctrInBackground(containerd.dir().resolve(name + ".out"), args);
     }
 
     private Process watchEvents(String name) throws IOException {

@@ -81,21 +81,14 @@ class GuestExitIT {
 
     /** A {@code ctr run --rm} in the background, its output in a file; its exit value is the task's exit code. */
     private Process runInBackground(String id, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(containerd.stack().ctr(), "--address", containerd.socket().toString(),
-                "run", "--rm", "--runtime", RUNTIME));
+        List<String> cmd = new ArrayList<>(List.of("run", "--rm", "--runtime", RUNTIME));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(containerd.dir().resolve(id + ".out").toFile());
-        pb.environment().putAll(containerd.env());
-        return pb.start();
+        return containerd.ctrInBackground(containerd.dir().resolve(id + ".out"), cmd.toArray(String[]::new));
     }
 
     /** {@code ctr events} until closed: the topics and payloads containerd published. */
     private Process events(String id) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(containerd.stack().ctr(), "--address", containerd.socket().toString(), "events")
-                .redirectErrorStream(true).redirectOutput(containerd.dir().resolve(id + ".events").toFile());
-        pb.environment().putAll(containerd.env());
-        return pb.start();
+        return containerd.ctrInBackground(containerd.dir().resolve(id + ".events"), "events");
     }
 
     private List<String> eventsOf(String id) throws IOException {

@@ -270,12 +270,8 @@ class ShimLifecycleIT {
     }
 
     private Process startRun(String id) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(containerd.stack().ctr(), "--address", containerd.socket().toString(), "run", "--rm",
-                "--runtime", RUNTIME, Guests.TINY, id, "run"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(containerd.dir().resolve(id + ".out").toFile());
-        pb.environment().putAll(containerd.env());
-        return pb.start();
+        return containerd.ctrInBackground(containerd.dir().resolve(id + ".out"), "run", "--rm", "--runtime", RUNTIME,
+                Guests.TINY, id, "run");
     }
 
     private String status(String id) {

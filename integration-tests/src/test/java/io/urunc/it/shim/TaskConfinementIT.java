@@ -118,8 +118,7 @@ class TaskConfinementIT {
     }
 
     private Process runInBackground(String id, String... guestArgs) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(containerd.stack().ctr(), "--address", containerd.socket().toString(),
-                "run", "--rm", "--runtime", RUNTIME, Guests.TINY, id));
+        List<String> cmd = new ArrayList<>(containerd.ctrCommand("run", "--rm", "--runtime", RUNTIME, Guests.TINY, id));
         cmd.addAll(List.of(guestArgs));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(dir.resolve(id + ".out").toFile())
                 .redirectError(dir.resolve(id + ".err").toFile());

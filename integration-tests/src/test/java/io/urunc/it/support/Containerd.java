@@ -148,16 +148,29 @@ public final class Containerd implements AutoCloseable {
     }
 
     public Exec.Result ctr(Duration timeout, String... args) {
+        return Exec.run(timeout, env, ctrCommand(args));
+    }
+
+    /**
+     * The command line of {@code ctr args} against this containerd. The FIFOs of a run, task start or task exec go
+     * to its own dir: by default they go to /run/containerd/fifo, and those of a detached task or a killed ctr stay.
+     */
+    public List<String> ctrCommand(String... args) {
         List<String> cmd = new ArrayList<>(List.of(stack.ctr(), "--address", socket.toString()));
         cmd.addAll(List.of(args));
-        // ctr's FIFOs of a run or task start go to /run/containerd/fifo by default, and a detached task's stay there
         int sub = args.length > 2 && args[0].equals("-n") ? 2 : 0;
-        if (args.length > sub && (args[sub].equals("run") || (args.length > sub + 1
-                && List.of("task", "tasks", "t").contains(args[sub]) && args[sub + 1].equals("start")))) {
-            int at = 3 + sub + (args[sub].equals("run") ? 1 : 2);
-            cmd.addAll(at, List.of("--fifo-dir", dir.resolve("fifo").toString()));
-        }
-        return Exec.run(timeout, env, cmd);
+        boolean run = args.length > sub && args[sub].equals("run");
+        boolean taskIo = args.length > sub + 1 && List.of("task", "tasks", "t").contains(args[sub])
+                && List.of("start", "exec").contains(args[sub + 1]);
+        if (run || taskIo) cmd.addAll(3 + sub + (run ? 1 : 2), List.of("--fifo-dir", dir.resolve("fifo").toString()));
+        return cmd;
+    }
+
+    /** {@code ctr args} left running, its stdout and stderr in {@code out}. */
+    public Process ctrInBackground(Path out, String... args) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(ctrCommand(args)).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     public String log() {
