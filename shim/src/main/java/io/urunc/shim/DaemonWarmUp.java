@@ -1,9 +1,10 @@
 package io.urunc.shim;
 
 import io.urunc.image.ContainerdMetadataSource;
+import io.urunc.shim.bundle.Bundle;
 import io.urunc.shim.task.TaskStore;
 import io.urunc.sys.Libc;
-import io.urunc.sys.Spawn;
+import io.urunc.vmm.qemu.QmpClient;
 
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletableFuture;
@@ -14,11 +15,11 @@ import java.util.concurrent.CompletableFuture;
  * Create took ~100 ms more than later ones): the connection to containerd's gRPC socket and the reads of the first
  * task's container, image index, manifest and config (the manifest and config stay in the client's digest cache, so
  * the Create asks only for the container and the image; Netty's epoll transport, which the daemon's ttrpc server
- * needs too, is loaded on the way), the FFM downcalls the daemon binds to start, the task record's JSON writer, and
- * the downcalls of a task's set-up, of posix_spawn and of a task's end (binding one generates classes an AOT cache
- * cannot hold). Two threads: the containerd reads wait on containerd, the rest is CPU. Nothing here changes what the
- * daemon or a Create does, only when the one-time costs are paid; a failure (no containerd yet, a container already
- * gone) costs nothing but the time the daemon would have spent anyway.
+ * needs too, is loaded on the way), the two FFM downcall shapes every native call goes through (binding one
+ * generates classes an AOT cache cannot hold: io.urunc.sys.NativeCalls), the task record's JSON writer, the
+ * bundle's reader and QMP's JSON. Two threads: the containerd reads wait on containerd, the rest is CPU. Nothing
+ * here changes what the daemon or a Create does, only when the one-time costs are paid; a failure (no containerd
+ * yet, a container already gone) costs nothing but the time the daemon would have spent anyway.
  */
 final class DaemonWarmUp {
     private static final System.Logger LOG = System.getLogger(DaemonWarmUp.class.getName());
@@ -51,11 +52,10 @@ final class DaemonWarmUp {
             long t0 = System.nanoTime();
             try {
                 // in the order the daemon needs them: to start serving, then for a Create
-                Libc.bindDaemonCalls();
+                Libc.bind();
                 TaskStore.prepareWriter();
-                Libc.bindTaskSetUpCalls();
-                Spawn.bind();
-                Libc.bindTaskEndCalls();
+                Bundle.prepareReader();
+                QmpClient.prepare();
                 LOG.log(Level.DEBUG, "warm-up: record writer and downcalls in {0} ms", since(t0));
                 local.complete(null);
             } catch (RuntimeException | LinkageError e) {

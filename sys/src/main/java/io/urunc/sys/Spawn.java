@@ -4,17 +4,12 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * Starts a process with posix_spawn(3), outside the JDK's {@code Process}: the JDK reaps its own children on its
@@ -25,40 +20,28 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * default signal dispositions and an empty signal mask, whatever the JVM's threads have.
  */
 public final class Spawn {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
     /** glibc's posix_spawn_file_actions_t is 80 bytes and posix_spawnattr_t 336 on 64-bit: room for either. */
     private static final long OPAQUE = 512, SIGSET = 128;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
 
-    private static final MethodHandle FA_INIT = bind("posix_spawn_file_actions_init", JAVA_INT, ADDRESS);
-    private static final MethodHandle FA_DESTROY = bind("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
-    private static final MethodHandle FA_OPEN = bind("posix_spawn_file_actions_addopen",
-            JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
-    private static final MethodHandle FA_DUP2 = bind("posix_spawn_file_actions_adddup2", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
-    private static final MethodHandle FA_CLOSEFROM = bind("posix_spawn_file_actions_addclosefrom_np", JAVA_INT, ADDRESS, JAVA_INT);
-    private static final MethodHandle ATTR_INIT = bind("posix_spawnattr_init", JAVA_INT, ADDRESS);
-    private static final MethodHandle ATTR_DESTROY = bind("posix_spawnattr_destroy", JAVA_INT, ADDRESS);
-    private static final MethodHandle ATTR_FLAGS = bind("posix_spawnattr_setflags", JAVA_INT, ADDRESS, JAVA_SHORT);
-    private static final MethodHandle ATTR_SIGMASK = bind("posix_spawnattr_setsigmask", JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle ATTR_SIGDEFAULT = bind("posix_spawnattr_setsigdefault", JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle SIGEMPTYSET = bind("sigemptyset", JAVA_INT, ADDRESS);
-    private static final MethodHandle SIGFILLSET = bind("sigfillset", JAVA_INT, ADDRESS);
-    private static final MethodHandle SPAWNP = bind("posix_spawnp", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+    private static final MemorySegment FA_INIT = NativeCalls.function("posix_spawn_file_actions_init"),
+            FA_DESTROY = NativeCalls.function("posix_spawn_file_actions_destroy"),
+            FA_OPEN = NativeCalls.function("posix_spawn_file_actions_addopen"),
+            FA_DUP2 = NativeCalls.function("posix_spawn_file_actions_adddup2"),
+            FA_CLOSEFROM = NativeCalls.function("posix_spawn_file_actions_addclosefrom_np"),
+            ATTR_INIT = NativeCalls.function("posix_spawnattr_init"),
+            ATTR_DESTROY = NativeCalls.function("posix_spawnattr_destroy"),
+            ATTR_FLAGS = NativeCalls.function("posix_spawnattr_setflags"),
+            ATTR_SIGMASK = NativeCalls.function("posix_spawnattr_setsigmask"),
+            ATTR_SIGDEFAULT = NativeCalls.function("posix_spawnattr_setsigdefault"),
+            SIGEMPTYSET = NativeCalls.function("sigemptyset"),
+            SIGFILLSET = NativeCalls.function("sigfillset"),
+            SPAWNP = NativeCalls.function("posix_spawnp");
 
     /** A started child: its pid, a pidfd on it (the caller waits on it and closes it), and its stderr. */
     public record Child(int pid, int pidfd, InputStream stderr) {}
 
     private Spawn() {}
-
-    /** Binds the posix_spawn downcalls now (this class's initialisation), rather than at the first spawn. */
-    public static void bind() {
-        // the static initialisers did it
-    }
-
-    private static MethodHandle bind(String name, java.lang.foreign.MemoryLayout ret, java.lang.foreign.MemoryLayout... args) {
-        return LINKER.downcallHandle(LOOKUP.find(name).orElseThrow(), FunctionDescriptor.of(ret, args));
-    }
 
     /**
      * Runs {@code argv} (argv[0] looked up on the daemon's PATH, as the JDK does) with exactly {@code env}; stdin
@@ -108,36 +91,42 @@ public final class Spawn {
     }
 
     private static int start(Arena a, List<String> argv, Map<String, String> env, String stdinPath, String stdoutPath,
-                             int stderrFd) throws Throwable {
+                             int stderrFd) throws SysException {
         MemorySegment fa = a.allocate(OPAQUE, 16);
         MemorySegment attr = a.allocate(OPAQUE, 16);
-        check("posix_spawn_file_actions_init", (int) FA_INIT.invokeExact(fa));
+        check("posix_spawn_file_actions_init", call(FA_INIT, fa.address()));
         try {
-            check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
+            check("posix_spawnattr_init", call(ATTR_INIT, attr.address()));
             try {
-                check("addopen stdin", (int) FA_OPEN.invokeExact(fa, 0, a.allocateFrom(stdinPath), Libc.O_RDONLY, 0));
-                check("addopen stdout", (int) FA_OPEN.invokeExact(fa, 1, a.allocateFrom(stdoutPath),
+                check("addopen stdin", call(FA_OPEN, fa.address(), 0, a.allocateFrom(stdinPath).address(), Libc.O_RDONLY, 0));
+                check("addopen stdout", call(FA_OPEN, fa.address(), 1, a.allocateFrom(stdoutPath).address(),
                         Libc.O_WRONLY | Libc.O_APPEND | Libc.O_CREAT, 0600));
-                check("adddup2 stderr", (int) FA_DUP2.invokeExact(fa, stderrFd, 2));
-                check("addclosefrom", (int) FA_CLOSEFROM.invokeExact(fa, 3));
+                check("adddup2 stderr", call(FA_DUP2, fa.address(), stderrFd, 2));
+                check("addclosefrom", call(FA_CLOSEFROM, fa.address(), 3));
                 MemorySegment empty = a.allocate(SIGSET, 8), all = a.allocate(SIGSET, 8);
-                check("sigemptyset", (int) SIGEMPTYSET.invokeExact(empty) == 0 ? 0 : Errno.EINVAL);
-                check("sigfillset", (int) SIGFILLSET.invokeExact(all) == 0 ? 0 : Errno.EINVAL);
-                check("posix_spawnattr_setsigmask", (int) ATTR_SIGMASK.invokeExact(attr, empty));
-                check("posix_spawnattr_setsigdefault", (int) ATTR_SIGDEFAULT.invokeExact(attr, all));
-                check("posix_spawnattr_setflags", (int) ATTR_FLAGS.invokeExact(attr,
-                        (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
+                check("sigemptyset", call(SIGEMPTYSET, empty.address()) == 0 ? 0 : Errno.EINVAL);
+                check("sigfillset", call(SIGFILLSET, all.address()) == 0 ? 0 : Errno.EINVAL);
+                check("posix_spawnattr_setsigmask", call(ATTR_SIGMASK, attr.address(), empty.address()));
+                check("posix_spawnattr_setsigdefault", call(ATTR_SIGDEFAULT, attr.address(), all.address()));
+                check("posix_spawnattr_setflags", call(ATTR_FLAGS, attr.address(), POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
                 MemorySegment pid = a.allocate(JAVA_INT);
-                int r = (int) SPAWNP.invokeExact(pid, a.allocateFrom(argv.getFirst()), fa, attr,
-                        strings(a, argv), strings(a, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+                int r = call(SPAWNP, pid.address(), a.allocateFrom(argv.getFirst()).address(), fa.address(), attr.address(),
+                        strings(a, argv).address(),
+                        strings(a, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()).address());
                 if (r != 0) throw new SysException("execute " + argv.getFirst(), r);
                 return pid.get(JAVA_INT, 0);
             } finally {
-                int ignored = (int) ATTR_DESTROY.invokeExact(attr);
+                call(ATTR_DESTROY, attr.address());
             }
         } finally {
-            int ignored = (int) FA_DESTROY.invokeExact(fa);
+            call(FA_DESTROY, fa.address());
         }
+    }
+
+    /** posix_spawn's functions return an int: the low half of the call's result. */
+    private static int call(MemorySegment fn, long... args) {
+        long[] a = java.util.Arrays.copyOf(args, 6);
+        return (int) NativeCalls.call(fn, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
 
     /** A NULL-terminated char*[] of {@code items}. */

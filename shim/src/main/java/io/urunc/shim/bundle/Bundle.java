@@ -73,6 +73,33 @@ public record Bundle(
             throw new BundleException(config + ": " + e.getMessage());
         }
         if (spec == null || !spec.isObject()) throw new BundleException(config + ": not a JSON object");
+        return of(dir, spec);
+    }
+
+    /** A spec in the shape containerd writes (no file): what {@link #prepareReader} reads. */
+    private static final String SAMPLE = """
+            {"ociVersion":"1.1.0","process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["/a","b"],
+             "env":["PATH=/usr/bin"],"cwd":"/"},"root":{"path":"rootfs"},
+             "mounts":[{"destination":"/proc","type":"proc","source":"proc","options":["nosuid"]}],
+             "hooks":{"prestart":[{"path":"/bin/true","args":["true"],"env":[],"timeout":1}]},
+             "annotations":{"a":"b"},
+             "linux":{"resources":{"memory":{"limit":67108864},"cpu":{"quota":100000,"period":100000}},
+              "cgroupsPath":"/default/warm-up","namespaces":[{"type":"pid"},{"type":"network","path":"/proc/1/ns/net"}]}}
+            """;
+
+    /**
+     * Reads a sample spec through the same parser and accessors as {@link #load} (a daemon's warm-up does, so its first
+     * Create does not pay the mapper's construction and the first parse); nothing is read from disk.
+     */
+    public static void prepareReader() {
+        try {
+            of(Path.of("/"), JSON.readTree(SAMPLE));
+        } catch (IOException | BundleException e) {
+            throw new IllegalStateException("the sample spec: " + e.getMessage(), e);
+        }
+    }
+
+    private static Bundle of(Path dir, JsonNode spec) throws BundleException {
         JsonNode process = spec.path("process");
         JsonNode linux = spec.path("linux");
         JsonNode resources = linux.path("resources");

@@ -52,4 +52,10 @@ class BundleTest {
         assertTrue(Bundle.load(dir).networkNamespace().isEmpty());
         assertTrue(Bundle.load(dir).memoryLimitBytes().isEmpty());
     }
+
+    @Test
+    void theWarmUpsSampleSpecIsOneTheReaderAccepts() {
+        // the daemon's warm-up reads it: a sample the reader refused would only show as a warm-up failure in a log
+        assertDoesNotThrow(Bundle::prepareReader);
+    }
 }

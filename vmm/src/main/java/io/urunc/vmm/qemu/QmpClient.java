@@ -45,6 +45,28 @@ public final class QmpClient implements VmControl {
     private volatile SocketChannel channel;
     private volatile IOException readFailure;
 
+    /** What a QMP connection carries, for {@link #prepare}: QEMU 7.2's greeting, a reply, an event. */
+    private static final byte[] SAMPLE = ("""
+            {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}
+            {"return": {}, "id": 1}
+            {"timestamp": {"seconds": 1, "microseconds": 2}, "event": "RESUME"}
+            """).getBytes(StandardCharsets.UTF_8);
+
+    /**
+     * Builds QMP's JSON reader and writer now and runs them once over a sample exchange, with no socket: a daemon's
+     * warm-up does, so that its first Create does not pay the mapper's construction and their first use.
+     */
+    public static void prepare() {
+        try (MappingIterator<JsonNode> in = JSON.readerFor(JsonNode.class).readValues(new java.io.ByteArrayInputStream(SAMPLE))) {
+            int replies = 0;
+            while (in.hasNextValue()) if (!in.nextValue().has("event")) replies++;
+            if (replies != 2) throw new IllegalStateException("QMP sample: " + replies + " replies");
+            JSON.writeValueAsString(JSON.createObjectNode().put("execute", "qmp_capabilities").put("id", 1));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public QmpClient(Path socket, Duration connectTimeout, Duration replyTimeout) {
         this.socket = socket;
         this.connectTimeout = connectTimeout;
