@@ -37,9 +37,16 @@ final class IdleExit {
         }
     }
 
+    /**
+     * A start's mark protects the time from its look to containerd's connection (which then keeps the daemon busy),
+     * not a whole idle period: counted for the idle period, the mark of the last task's own start kept every idle
+     * daemon twice as long as {@code idle_exit_seconds} said.
+     */
+    static final long WANTED_WINDOW_MILLIS = 10_000;
+
     private boolean wantedLately() throws IOException {
         Path wanted = address.wantedFile();
         long at = Files.exists(wanted) ? Files.getLastModifiedTime(wanted).toMillis() : 0;
-        return System.currentTimeMillis() - at < idle.toMillis() + 1000;
+        return System.currentTimeMillis() - at < Math.min(idle.toMillis(), WANTED_WINDOW_MILLIS) + 1000;
     }
 }

@@ -58,4 +58,21 @@ class IdleExitTest {
         assertTrue(stopped.get());
         assertFalse(Files.exists(a.pidFile()));
     }
+
+    @Test
+    void theMarkOfTheLastTasksStartDoesNotDoubleALongIdlePeriod() throws Exception {
+        // idle for 5 minutes after a task whose start marked the daemon wanted 5 minutes ago: it goes now
+        DaemonAddress a = daemon();
+        Files.writeString(a.wantedFile(), "");
+        Files.setLastModifiedTime(a.wantedFile(), FileTime.fromMillis(System.currentTimeMillis() - 300_000));
+        AtomicBoolean stopped = new AtomicBoolean();
+        assertTrue(new IdleExit(a, Duration.ofMinutes(5)).leaveUnlessWanted(() -> stopped.set(true)));
+        assertTrue(stopped.get());
+        // a start that looked a few seconds ago still keeps it
+        DaemonAddress b = DaemonAddress.of("/run/c.sock", "idle2", "", state);
+        Files.writeString(b.pidFile(), Long.toString(ProcessHandle.current().pid()));
+        Files.writeString(b.wantedFile(), "");
+        Files.setLastModifiedTime(b.wantedFile(), FileTime.fromMillis(System.currentTimeMillis() - 3_000));
+        assertFalse(new IdleExit(b, Duration.ofMinutes(5)).leaveUnlessWanted(() -> { throw new AssertionError("closed"); }));
+    }
 }
