@@ -7,6 +7,7 @@
 #         exec -> serving and the first Create; the daemon's JVM alone (exec -> READY, no containerd) with and without
 #         the AOT cache; memory: RSS and PSS of the shim processes idle and with 1, 5 and 50 tasks running, and the
 #         urunc daemon's again once settled (BENCH_SETTLE s later, default 12).
+# The memory figures are of the one daemon alone (the run's other daemons have idle-exited).
 # Prints markdown (bench/RESULTS.md is its output). Needs root and a built tree (./mvnw -DskipTests install;
 # guests/build.sh; guests/build-images.sh).
 # Usage: bench/run-start.sh [runs] [cold runs] [task counts]   (defaults 15, 3 and "1 5 50")
@@ -61,6 +62,16 @@ bench_memory() {
     local ns=mem n have=0 i
     MEM=()
     $C -n $ns images import guests/out/images/tiny.tar >/dev/null
+    # measured alone, as on a host with one namespace: the other namespaces' daemons of this run (the warm and cold
+    # ones, the other containerd's) idle-exit first (idle_exit_seconds = 30); beside them a daemon's PSS is lower
+    # (shared pages) and its RSS higher (pages it cannot give back while others map them)
+    local others
+    for i in $(seq 45); do
+        others=$(pgrep -f "io.urunc.shim.Main -namespace .* -address $D/.* daemon" || true)
+        [ -n "$others" ] || break
+        sleep 1
+    done
+    [ -z "$others" ] || echo "bench_memory: other daemons still run: $others" >&2
     # idle: the daemon that just served one task and has none
     $C -n $ns run --rm --runtime io.containerd.urunc.v2 urunc.test/tiny:latest idle exit=0 >/dev/null
     sleep 2
