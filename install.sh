@@ -12,7 +12,7 @@ say "dependencies (Debian packages)"
 scripts/deps.sh
 
 say "build"
-./mvnw -B -ntp -q -DskipTests install
+./mvnw -B -ntp -q -DskipTests -DskipITs install
 
 say "install into $PREFIX"
 install -d "$PREFIX/lib/urunc/lib" "$PREFIX/bin"
