@@ -39,8 +39,8 @@ final class IdleExit {
 
     /**
      * A start's mark protects the time from its look to containerd's connection (which then keeps the daemon busy),
-     * not a whole idle period: counted for the idle period, the mark of the last task's own start kept every idle
-     * daemon twice as long as {@code idle_exit_seconds} said.
+     * not a whole idle period: counted for the idle period, the mark of the last task's own start kept a daemon
+     * whose last task lived under a second (a quick {@code ctr run --rm}) twice as long as {@code idle_exit_seconds}.
      */
     static final long WANTED_WINDOW_MILLIS = 10_000;
 
