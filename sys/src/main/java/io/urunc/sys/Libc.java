@@ -30,11 +30,10 @@ public final class Libc {
 
     private static final NativeCalls.Numbers NR = NativeCalls.NR;
     private static final int P_PIDFD = 3, WEXITED = 4, S_IFIFO = 0010000;
+    private static final MemorySegment STRERROR = NativeCalls.function("strerror");
 
     /** madvise(2): reclaim the range's pages now (Linux 5.4+); never changes what the memory holds. */
     public static final int MADV_PAGEOUT = 21;
-    /** madvise(2): unmap the range's pages (a private mapping's own pages are lost: only for clean file mappings). */
-    public static final int MADV_DONTNEED = 4;
 
     private Libc() {}
 
@@ -213,11 +212,11 @@ public final class Libc {
     }
 
     public static int getpid() {
-        return (int) unfailing("getpid", NR.getpid());
+        return (int) unfailing("getpid", NR.getpid(), 0);
     }
 
     public static int geteuid() {
-        return (int) unfailing("geteuid", NR.geteuid());
+        return (int) unfailing("geteuid", NR.geteuid(), 0);
     }
 
     /** umask(2): sets the whole process's file mode creation mask and returns the previous one. */
@@ -225,9 +224,10 @@ public final class Libc {
         return (int) unfailing("umask", NR.umask(), mask);
     }
 
-    private static long unfailing(String what, long nr, long... args) {
+    /** A call that cannot fail (getpid, geteuid, umask), with its one argument (0 where it takes none). */
+    private static long unfailing(String what, long nr, long a1) {
         try {
-            return sys(what, nr, args.length > 0 ? args[0] : 0, 0, 0, 0);
+            return sys(what, nr, a1, 0, 0, 0);
         } catch (SysException e) {
             throw new IllegalStateException(e);
         }
@@ -241,7 +241,6 @@ public final class Libc {
             return "errno " + errno;
         }
     }
-    private static final MemorySegment STRERROR = NativeCalls.function("strerror");
 
     /** madvise(2) over [address, address + length), both page-aligned. */
     public static void madvise(long address, long length, int advice) throws SysException {

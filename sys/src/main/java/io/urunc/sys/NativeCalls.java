@@ -29,8 +29,6 @@ final class NativeCalls {
     /** System call numbers of this machine (x86-64 or AArch64; the other names of the generic table). */
     static final Numbers NR = Numbers.of(System.getProperty("os.arch", ""));
 
-    private static volatile MethodHandle syscall, call;
-
     private NativeCalls() {}
 
     /**
@@ -62,7 +60,7 @@ final class NativeCalls {
     static long syscall(String what, long nr, long a1, long a2, long a3, long a4, long a5, long a6) throws SysException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(CAPTURE);
-            long r = (long) syscallHandle().invokeExact(state, nr, a1, a2, a3, a4, a5, a6);
+            long r = (long) Syscall.HANDLE.invokeExact(state, nr, a1, a2, a3, a4, a5, a6);
             if (r < 0) throw new SysException(what, (int) ERRNO.get(state, 0L));
             return r;
         } catch (SysException e) {
@@ -79,7 +77,7 @@ final class NativeCalls {
     /** libc's function {@code fn} (not variadic, at most six integer or pointer arguments): its raw result. */
     static long call(MemorySegment fn, long a1, long a2, long a3, long a4, long a5, long a6) {
         try {
-            return (long) callHandle().invokeExact(fn, a1, a2, a3, a4, a5, a6);
+            return (long) Call.HANDLE.invokeExact(fn, a1, a2, a3, a4, a5, a6);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -92,40 +90,24 @@ final class NativeCalls {
 
     /** Binds both shapes now, on the calling thread (the daemon's warm-up does, beside its start). */
     static void bind() {
-        syscallHandle();
-        callHandle();
+        java.util.Objects.requireNonNull(Syscall.HANDLE);
+        java.util.Objects.requireNonNull(Call.HANDLE);
     }
 
-    private static MethodHandle syscallHandle() {
-        MethodHandle h = syscall;
-        if (h == null) {
-            synchronized (NativeCalls.class) {
-                h = syscall;
-                if (h == null) {
-                    syscall = h = LINKER.downcallHandle(function("syscall"),
-                            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-                }
-            }
-        }
-        return h;
+    /** {@code long syscall(long number, ...)}, errno captured: bound when this class is first used. */
+    private static final class Syscall {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(function("syscall"),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
     }
 
-    private static MethodHandle callHandle() {
-        MethodHandle h = call;
-        if (h == null) {
-            synchronized (NativeCalls.class) {
-                h = call;
-                if (h == null) {
-                    call = h = LINKER.downcallHandle(
-                            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-                }
-            }
-        }
-        return h;
+    /** Six {@code long}s to a {@code long}, the function's address first: bound when this class is first used. */
+    private static final class Call {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
     }
 
-    static RuntimeException rethrow(Throwable t) {
+    private static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;
         return new IllegalStateException(t);
