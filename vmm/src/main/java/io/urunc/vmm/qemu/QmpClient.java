@@ -34,6 +34,12 @@ public final class QmpClient implements VmControl {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Put on the reply queue when the connection ends. */
     private static final JsonNode EOF = JSON.createObjectNode().put("__eof", true);
+    /** What a QMP connection carries, for {@link #prepare}: QEMU 7.2's greeting, a reply, an event. */
+    private static final byte[] SAMPLE = ("""
+            {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}
+            {"return": {}, "id": 1}
+            {"timestamp": {"seconds": 1, "microseconds": 2}, "event": "RESUME"}
+            """).getBytes(StandardCharsets.UTF_8);
 
     private final Path socket;
     private final Duration connectTimeout;
@@ -45,23 +51,16 @@ public final class QmpClient implements VmControl {
     private volatile SocketChannel channel;
     private volatile IOException readFailure;
 
-    /** What a QMP connection carries, for {@link #prepare}: QEMU 7.2's greeting, a reply, an event. */
-    private static final byte[] SAMPLE = ("""
-            {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}
-            {"return": {}, "id": 1}
-            {"timestamp": {"seconds": 1, "microseconds": 2}, "event": "RESUME"}
-            """).getBytes(StandardCharsets.UTF_8);
-
     /**
      * Builds QMP's JSON reader and writer now and runs them once over a sample exchange, with no socket: a daemon's
      * warm-up does, so that its first Create does not pay the mapper's construction and their first use.
      */
     public static void prepare() {
-        try (MappingIterator<JsonNode> in = JSON.readerFor(JsonNode.class).readValues(new java.io.ByteArrayInputStream(SAMPLE))) {
+        try (MappingIterator<JsonNode> in = messages(new java.io.ByteArrayInputStream(SAMPLE))) {
             int replies = 0;
             while (in.hasNextValue()) if (!in.nextValue().has("event")) replies++;
             if (replies != 2) throw new IllegalStateException("QMP sample: " + replies + " replies");
-            JSON.writeValueAsString(JSON.createObjectNode().put("execute", "qmp_capabilities").put("id", 1));
+            encoded(request("qmp_capabilities", 1));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -123,7 +122,7 @@ public final class QmpClient implements VmControl {
     public synchronized JsonNode execute(String command, ObjectNode arguments) throws IOException {
         ensureConnected();
         long id = ids.incrementAndGet();
-        ObjectNode request = JSON.createObjectNode().put("execute", command).put("id", id);
+        ObjectNode request = request(command, id);
         if (arguments != null) request.set("arguments", arguments);
         send(request);
         JsonNode reply = awaitReply(id, command);
@@ -158,14 +157,14 @@ public final class QmpClient implements VmControl {
         JsonNode greeting = poll(connectTimeout, "greeting");
         if (!greeting.has("QMP")) throw new IOException("unexpected QMP greeting on " + socket + ": " + greeting);
         long id = ids.incrementAndGet();
-        send(JSON.createObjectNode().put("execute", "qmp_capabilities").put("id", id));
+        send(request("qmp_capabilities", id));
         JsonNode reply = awaitReply(id, "qmp_capabilities");
         if (reply.has("error")) throw new IOException("QMP capabilities negotiation failed on " + socket + ": " + reply.get("error"));
         if (last != null) LOG.log(Level.DEBUG, "QMP connected to {0} after retrying ({1})", socket, last.getMessage());
     }
 
     private void readLoop(java.io.InputStream stream) {
-        try (MappingIterator<JsonNode> in = JSON.readerFor(JsonNode.class).readValues(stream)) {
+        try (MappingIterator<JsonNode> in = messages(stream)) {
             while (in.hasNextValue()) {
                 JsonNode msg = in.nextValue();
                 if (msg.has("event")) {
@@ -211,8 +210,23 @@ public final class QmpClient implements VmControl {
     }
 
     private void send(ObjectNode request) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+        ByteBuffer buf = ByteBuffer.wrap(encoded(request));
         while (buf.hasRemaining()) channel.write(buf);
+    }
+
+    /** QMP command {@code command}, its reply to carry {@code id}. */
+    private static ObjectNode request(String command, long id) {
+        return JSON.createObjectNode().put("execute", command).put("id", id);
+    }
+
+    /** A request as QMP takes it: one JSON object a line. */
+    private static byte[] encoded(ObjectNode request) throws IOException {
+        return (JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The JSON objects QEMU sends, one after another. */
+    private static MappingIterator<JsonNode> messages(java.io.InputStream stream) throws IOException {
+        return JSON.readerFor(JsonNode.class).readValues(stream);
     }
 
     private static void sleep(long ms) throws IOException {
