@@ -107,11 +107,9 @@ final class Commands {
         }
         Result r = tryRun(argv.toArray(String[]::new));
         if (r.ok()) return;
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(CHAIN_FAILED) + "(\\d+)")
-                .matcher(r.stderr());
+        java.util.regex.Matcher m = CHAIN_FAILED_AT.matcher(r.stderr());
         int k = m.find() ? Integer.parseInt(m.group(1)) - 1 : -1;
-        String stderr = Batch.errorWithoutTrailer(r.stderr().replaceAll("(?m)^" + java.util.regex.Pattern.quote(CHAIN_FAILED)
-                + "\\d+\\s*$", ""));
+        String stderr = Batch.errorWithoutTrailer(CHAIN_FAILED_LINE.matcher(r.stderr()).replaceAll(""));
         if (k < 0 || k >= todo.size()) {
             // the shell itself failed: which batches ran is unknown, so only what is surely ours is undone (see Batch)
             List<List<String>> owned = new ArrayList<>();
@@ -124,6 +122,11 @@ final class Commands {
 
     /** The shell program of {@link #run(List)}: its arguments are pairs (tool, script). */
     static final String CHAIN_FAILED = "urunc: failed batch ";
+    /** The shell's word naming the batch that failed (1-based), and the line it prints it on (left out of the error). */
+    private static final java.util.regex.Pattern CHAIN_FAILED_AT =
+            java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(CHAIN_FAILED) + "(\\d+)");
+    private static final java.util.regex.Pattern CHAIN_FAILED_LINE =
+            java.util.regex.Pattern.compile("(?m)^" + java.util.regex.Pattern.quote(CHAIN_FAILED) + "\\d+\\s*$");
     static final String CHAIN = "n=0; while [ $# -gt 0 ]; do n=$((n+1)); printf '%s' \"$2\" | \"$1\" -batch - "
             + "|| { echo \"" + CHAIN_FAILED + "$n\" >&2; exit 1; }; shift 2; done";
 
