@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -37,6 +38,18 @@ public record DaemonAddress(String key, Path socket, Path stateDir) {
 
     public String uri() {
         return "unix://" + socket;
+    }
+
+    /**
+     * The daemon whose {@link #uri} this is ({@code start} writes it into the bundle's {@code address}); empty for any
+     * other address: only a socket {@link #of} names (64 hex digits in {@value #SOCKET_DIR}) is one of ours.
+     */
+    public static Optional<DaemonAddress> fromUri(String uri, Path stateDir) {
+        if (!uri.startsWith("unix://")) return Optional.empty();
+        Path socket = Path.of(uri.substring("unix://".length()));
+        String key = socket.getFileName() == null ? "" : socket.getFileName().toString();
+        if (!Path.of(SOCKET_DIR).equals(socket.getParent()) || !key.matches("[0-9a-f]{64}")) return Optional.empty();
+        return Optional.of(new DaemonAddress(key, socket, stateDir));
     }
 
     public Path pidFile() {

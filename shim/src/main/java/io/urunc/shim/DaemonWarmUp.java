@@ -56,7 +56,7 @@ final class DaemonWarmUp {
                 TaskStore.prepareWriter();
                 Bundle.prepareReader();
                 QmpClient.prepare();
-                LOG.log(Level.DEBUG, "warm-up: record writer and downcalls in {0} ms", since(t0));
+                LOG.log(Level.DEBUG, "warm-up: downcalls, record writer, bundle and QMP JSON in {0} ms", since(t0));
                 local.complete(null);
             } catch (RuntimeException | LinkageError e) {
                 LOG.log(Level.DEBUG, "warm-up: {0}", e.toString());

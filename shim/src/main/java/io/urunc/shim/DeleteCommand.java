@@ -51,17 +51,15 @@ final class DeleteCommand {
      * socket is the one {@code start} wrote into the bundle's {@code address}; only a name of ours is accepted.
      */
     static void removeDeadDaemonSocket(Path bundle, Path stateDir) {
-        Path socket;
+        DaemonAddress daemon;
         try {
-            String uri = Files.readString(bundle.resolve("address")).strip();
-            if (!uri.startsWith("unix://")) return;
-            socket = Path.of(uri.substring("unix://".length()));
+            Optional<DaemonAddress> ours = DaemonAddress.fromUri(Files.readString(bundle.resolve("address")).strip(), stateDir);
+            if (ours.isEmpty()) return;
+            daemon = ours.get();
         } catch (IOException | RuntimeException e) {
             return;
         }
-        String key = socket.getFileName() == null ? "" : socket.getFileName().toString();
-        if (socket.getParent() == null || !socket.getParent().equals(Path.of(DaemonAddress.SOCKET_DIR)) || !key.matches("[0-9a-f]{64}")) return;
-        DaemonAddress daemon = new DaemonAddress(key, socket, stateDir);
+        Path socket = daemon.socket();
         if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS) || !Files.isDirectory(daemon.lockFile().getParent())) return;
         try (DaemonAddress.GroupLock ignored = daemon.lockGroup()) {
             if (StartCommand.connectable(socket)) return;

@@ -72,10 +72,6 @@ final class TrainingNetwork implements AutoCloseable {
         }
     }
 
-    Path path() {
-        return netns;
-    }
-
     /** A copy of the bundle at {@code from} in {@code to} whose spec names this namespace as the task's network. */
     Path bundle(Path from, Path to) throws IOException {
         Files.createDirectories(to.resolve("rootfs"));
@@ -104,7 +100,6 @@ final class TrainingNetwork implements AutoCloseable {
         }
         throw new IOException("unshare --net did not make a network namespace within 2 s");
     }
-
 
     @Override
     public void close() {
