@@ -19,9 +19,20 @@ class IdleExitTest {
     Path state;
 
     private DaemonAddress daemon() throws Exception {
-        DaemonAddress a = DaemonAddress.of("/run/c.sock", "idle", "", state);
+        return daemon("idle");
+    }
+
+    private DaemonAddress daemon(String namespace) throws Exception {
+        DaemonAddress a = DaemonAddress.of("/run/c.sock", namespace, "", state);
         Files.createDirectories(a.pidFile().getParent());
         Files.writeString(a.pidFile(), Long.toString(ProcessHandle.current().pid()));
+        return a;
+    }
+
+    /** The daemon as a start marked it wanted {@code millis} ago. */
+    private static DaemonAddress wantedAgo(DaemonAddress a, long millis) throws Exception {
+        Files.writeString(a.wantedFile(), "");
+        Files.setLastModifiedTime(a.wantedFile(), FileTime.fromMillis(System.currentTimeMillis() - millis));
         return a;
     }
 
@@ -50,9 +61,7 @@ class IdleExitTest {
 
     @Test
     void anUnwantedIdleDaemonClosesItsSocketBeforeAnyStartLooksAgain() throws Exception {
-        DaemonAddress a = daemon();
-        Files.writeString(a.wantedFile(), "");
-        Files.setLastModifiedTime(a.wantedFile(), FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        DaemonAddress a = wantedAgo(daemon(), 60_000);
         AtomicBoolean stopped = new AtomicBoolean();
         assertTrue(new IdleExit(a, Duration.ofMillis(100)).leaveUnlessWanted(() -> stopped.set(true)));
         assertTrue(stopped.get());
@@ -62,17 +71,12 @@ class IdleExitTest {
     @Test
     void theMarkOfTheLastTasksStartDoesNotDoubleALongIdlePeriod() throws Exception {
         // idle for 5 minutes after a task whose start marked the daemon wanted 5 minutes ago: it goes now
-        DaemonAddress a = daemon();
-        Files.writeString(a.wantedFile(), "");
-        Files.setLastModifiedTime(a.wantedFile(), FileTime.fromMillis(System.currentTimeMillis() - 300_000));
+        DaemonAddress a = wantedAgo(daemon(), 300_000);
         AtomicBoolean stopped = new AtomicBoolean();
         assertTrue(new IdleExit(a, Duration.ofMinutes(5)).leaveUnlessWanted(() -> stopped.set(true)));
         assertTrue(stopped.get());
         // a start that looked a few seconds ago still keeps it
-        DaemonAddress b = DaemonAddress.of("/run/c.sock", "idle2", "", state);
-        Files.writeString(b.pidFile(), Long.toString(ProcessHandle.current().pid()));
-        Files.writeString(b.wantedFile(), "");
-        Files.setLastModifiedTime(b.wantedFile(), FileTime.fromMillis(System.currentTimeMillis() - 3_000));
+        DaemonAddress b = wantedAgo(daemon("idle2"), 3_000);
         assertFalse(new IdleExit(b, Duration.ofMinutes(5)).leaveUnlessWanted(() -> { throw new AssertionError("closed"); }));
     }
 }

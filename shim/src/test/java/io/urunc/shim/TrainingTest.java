@@ -1,6 +1,7 @@
 package io.urunc.shim;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,15 +15,24 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The AOT training run goes through a daemon's Create and idle exit, without root, a containerd or QEMU. */
 class TrainingTest {
-    @Test
-    void trainingDrivesADaemonThroughCreateAndExitsWhenIdle(@TempDir Path dir) throws Exception {
+    /** One training run (a JVM of its own, several seconds) serves every test here. */
+    @TempDir
+    static Path dir;
+    private static String log;
+
+    @BeforeAll
+    static void train() throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "-bundle", dir.toString(), "train")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "training ended");
         assertEquals(0, p.exitValue(), Files.readString(dir.resolve("out")));
-        String log = Files.readString(dir.resolve("state/log/training.log"));
+        log = Files.readString(dir.resolve("state/log/training.log"));
+    }
+
+    @Test
+    void trainingDrivesADaemonThroughCreateAndExitsWhenIdle() throws Exception {
         // the image metadata came from the training's containerd (the spec has none): the Create got to the VMM
         assertTrue(log.contains("create task failed: qemu exited with status 0 before the VM started"), log);
         assertTrue(log.contains("exiting"), log);
@@ -31,16 +41,9 @@ class TrainingTest {
 
     /** As root with iproute2 the second task's VM is attached in a namespace of the training's own, gone after it. */
     @Test
-    void asRootTheTrainingAttachesAVmInAThrowawayNamespaceThatEndsWithIt(@TempDir Path dir) throws Exception {
+    void asRootTheTrainingAttachesAVmInAThrowawayNamespaceThatEndsWithIt() throws Exception {
         Assumptions.assumeTrue(Files.readString(Path.of("/proc/self/status")).matches("(?s).*\\nUid:\\s+\\d+\\s+0\\s.*"), "not root");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip")), "no ip");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "-bundle", dir.toString(), "train")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "training ended");
-        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("out")));
-        String log = Files.readString(dir.resolve("state/log/training.log"));
         Matcher attached = Pattern.compile("container task-net: tap urt\\w+ redirected to eth0 in /proc/(\\d+)/ns/net").matcher(log);
         assertTrue(attached.find(), log);
         assertTrue(log.contains("create task-net failed"), "rolled back like the first task: " + log);

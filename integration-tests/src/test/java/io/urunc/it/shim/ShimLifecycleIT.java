@@ -185,10 +185,7 @@ class ShimLifecycleIT {
                     .filter(l -> l.startsWith("NSpid:")).findFirst().orElseThrow();
             assertTrue(nspid.trim().endsWith("\t1") || nspid.trim().endsWith(" 1"), "QEMU is pid 1 of its own pid namespace: " + nspid);
         } finally {
-            containerd.ctr("task", "kill", "-s", "SIGKILL", "tiny-ns");
-            awaitStatus("tiny-ns", "STOPPED");
-            containerd.ctr("task", "delete", "tiny-ns");
-            containerd.ctr("container", "delete", "tiny-ns");
+            killAndRemove("tiny-ns");
         }
         assertNothingLeftFor("tiny-ns");
     }
@@ -215,10 +212,7 @@ class ShimLifecycleIT {
             while (!warmUps().isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
             assertEquals(List.of(), warmUps(), "the warm-up process ended");
         } finally {
-            containerd.ctr("task", "kill", "-s", "SIGKILL", "tiny-cg");
-            awaitStatus("tiny-cg", "STOPPED");
-            containerd.ctr("task", "delete", "tiny-cg");
-            containerd.ctr("container", "delete", "tiny-cg");
+            killAndRemove("tiny-cg");
         }
         assertNothingLeftFor("tiny-cg");
         for (Path d : dirs) assertFalse(Files.exists(d), d + " removed at delete");
@@ -278,6 +272,14 @@ class ShimLifecycleIT {
         Exec.Result r = containerd.ctr("task", "ls");
         return r.stdout().lines().map(l -> l.trim().split("\\s+")).filter(f -> f[0].equals(id))
                 .map(f -> f[f.length - 1]).findFirst().orElse("ABSENT");
+    }
+
+    /** Kills a detached task, waits until it stopped, and deletes it and its container (outcomes not judged). */
+    private void killAndRemove(String id) throws InterruptedException {
+        containerd.ctr("task", "kill", "-s", "SIGKILL", id);
+        awaitStatus(id, "STOPPED");
+        containerd.ctr("task", "delete", id);
+        containerd.ctr("container", "delete", id);
     }
 
     private void awaitStatus(String id, String expected) throws InterruptedException {
